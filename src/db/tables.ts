@@ -1,0 +1,123 @@
+import { sql } from 'drizzle-orm';
+import {
+  bigint,
+  boolean,
+  doublePrecision,
+  index,
+  integer,
+  pgTable,
+  text,
+  timestamp,
+  uniqueIndex,
+  uuid,
+} from 'drizzle-orm/pg-core';
+
+const createdAt = () => timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull();
+
+export const users = pgTable('users', {
+  id: uuid('id').primaryKey().default(sql`gen_random_uuid()`),
+  name: text('name').notNull(),
+  email: text('email').notNull().unique(),
+  apiKeyHash: text('api_key_hash').notNull().unique(),
+  createdAt: createdAt(),
+});
+
+export const webhooks = pgTable('webhooks', {
+  userId: uuid('user_id')
+    .primaryKey()
+    .references(() => users.id, { onDelete: 'cascade' }),
+  url: text('url').notNull(),
+  secretCiphertext: text('secret_ciphertext'),
+  secretKeyId: text('secret_key_id'),
+  isActive: boolean('is_active').notNull().default(true),
+  createdAt: createdAt(),
+  updatedAt: timestamp('updated_at', { withTimezone: true, mode: 'date' }).notNull(),
+});
+
+export const quotes = pgTable('quotes', {
+  ticker: text('ticker').primaryKey(),
+  price: doublePrecision('price').notNull(),
+  asOf: timestamp('as_of', { withTimezone: true, mode: 'date' }).notNull(),
+});
+
+export const quoteHistory = pgTable(
+  'quote_history',
+  {
+    id: bigint('id', { mode: 'number' }).primaryKey().generatedAlwaysAsIdentity(),
+    ticker: text('ticker').notNull(),
+    price: doublePrecision('price').notNull(),
+    asOf: timestamp('as_of', { withTimezone: true, mode: 'date' }).notNull(),
+  },
+  (t) => [index('quote_history_ticker_as_of_idx').on(t.ticker, t.asOf)],
+);
+
+export const alerts = pgTable(
+  'alerts',
+  {
+    id: uuid('id').primaryKey().default(sql`gen_random_uuid()`),
+    userId: uuid('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    alertType: text('alert_type').notNull(),
+    ticker: text('ticker').notNull(),
+    targetPrice: doublePrecision('target_price'),
+    direction: text('direction'),
+    targetSignal: text('target_signal'),
+    thresholdPercent: doublePrecision('threshold_percent'),
+    baselinePrice: doublePrecision('baseline_price'),
+    createdAt: createdAt(),
+  },
+  (t) => [index('alerts_user_id_idx').on(t.userId, t.createdAt)],
+);
+
+export const webhookDeliveries = pgTable(
+  'webhook_deliveries',
+  {
+    id: uuid('id').primaryKey().default(sql`gen_random_uuid()`),
+    // Orders deliveries created within the same millisecond (newest first, pruning).
+    seq: bigint('seq', { mode: 'number' }).notNull().generatedAlwaysAsIdentity(),
+    userId: uuid('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    event: text('event').notNull(),
+    status: text('status').notNull(),
+    url: text('url').notNull(),
+    // The exact JSON body, kept as text so every attempt and redelivery sends the same bytes.
+    body: text('body').notNull(),
+    payloadSummary: text('payload_summary').notNull(),
+    httpStatus: integer('http_status'),
+    attempts: integer('attempts').notNull().default(0),
+    maxAttempts: integer('max_attempts').notNull(),
+    failureReason: text('failure_reason'),
+    failureKind: text('failure_kind'),
+    nextAttemptAt: timestamp('next_attempt_at', { withTimezone: true, mode: 'date' }),
+    leaseOwner: text('lease_owner'),
+    leaseUntil: timestamp('lease_until', { withTimezone: true, mode: 'date' }),
+    createdAt: createdAt(),
+    completedAt: timestamp('completed_at', { withTimezone: true, mode: 'date' }),
+  },
+  (t) => [
+    index('webhook_deliveries_user_idx').on(t.userId, t.seq),
+    index('webhook_deliveries_due_idx').on(t.status, t.nextAttemptAt),
+  ],
+);
+
+export const deliveryAttempts = pgTable(
+  'delivery_attempts',
+  {
+    id: bigint('id', { mode: 'number' }).primaryKey().generatedAlwaysAsIdentity(),
+    deliveryId: uuid('delivery_id')
+      .notNull()
+      .references(() => webhookDeliveries.id, { onDelete: 'cascade' }),
+    number: integer('number').notNull(),
+    startedAt: timestamp('started_at', { withTimezone: true, mode: 'date' }).notNull(),
+    durationMs: integer('duration_ms').notNull(),
+    httpStatus: integer('http_status'),
+    error: text('error'),
+    failureKind: text('failure_kind'),
+  },
+  (t) => [uniqueIndex('delivery_attempts_delivery_number_idx').on(t.deliveryId, t.number)],
+);
+
+export const tables = { users, webhooks, quotes, quoteHistory, alerts, webhookDeliveries, deliveryAttempts };
+export type Tables = typeof tables;

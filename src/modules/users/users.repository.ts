@@ -1,0 +1,25 @@
+import { eq } from 'drizzle-orm';
+import type { Db } from '../../db/client.js';
+import { users } from '../../db/tables.js';
+
+export type UserRow = typeof users.$inferSelect;
+export type User = Omit<UserRow, 'apiKeyHash'>;
+
+const publicColumns = { id: users.id, name: users.name, email: users.email, createdAt: users.createdAt };
+
+export function usersRepository(db: Db) {
+  return {
+    async insert(values: { name: string; email: string; apiKeyHash: string; createdAt: Date }): Promise<User> {
+      const [row] = await db.insert(users).values(values).returning(publicColumns);
+      return row!;
+    },
+    async findByApiKeyHash(apiKeyHash: string): Promise<User | undefined> {
+      const [row] = await db.select(publicColumns).from(users).where(eq(users.apiKeyHash, apiKeyHash));
+      return row;
+    },
+    async findById(id: string): Promise<User | undefined> {
+      const [row] = await db.select(publicColumns).from(users).where(eq(users.id, id));
+      return row;
+    },
+  };
+}

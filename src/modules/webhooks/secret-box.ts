@@ -1,0 +1,65 @@
+import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+
+export interface SealedSecret {
+  /** base64 of iv (12 bytes) ‖ auth tag (16 bytes) ‖ ciphertext */
+  ciphertext: string;
+  keyId: string;
+}
+
+/** AES-256-GCM for webhook secrets at rest. Seals with the current key, opens with current or previous. */
+export interface SecretBox {
+  seal(plaintext: string): SealedSecret;
+  open(sealed: SealedSecret): string;
+  /** True when the row was sealed with a key other than the current one and should be re-sealed. */
+  isStale(sealed: SealedSecret): boolean;
+}
+
+const keyIdOf = (key: Buffer) => createHash('sha256').update(key).digest('hex').slice(0, 12);
+
+export function createSecretBox(current: Buffer, previous: Buffer[] = []): SecretBox {
+  if (current.length !== 32) throw new Error('The secret encryption key must be 32 bytes');
+  const currentId = keyIdOf(current);
+  const keys = new Map([[currentId, current], ...previous.map((k) => [keyIdOf(k), k] as const)]);
+  return {
+    seal(plaintext) {
+      const iv = randomBytes(12);
+      const cipher = createCipheriv('aes-256-gcm', current, iv);
+      const ct = Buffer.concat([cipher.update(plaintext, 'utf8'), cipher.final()]);
+      return { ciphertext: Buffer.concat([iv, cipher.getAuthTag(), ct]).toString('base64'), keyId: currentId };
+    },
+    open({ ciphertext, keyId }) {
+      const key = keys.get(keyId);
+      if (!key) throw new Error(`No encryption key with id ${keyId} is configured`);
+      const raw = Buffer.from(ciphertext, 'base64');
+      const decipher = createDecipheriv('aes-256-gcm', key, raw.subarray(0, 12));
+      decipher.setAuthTag(raw.subarray(12, 28));
+      return Buffer.concat([decipher.update(raw.subarray(28)), decipher.final()]).toString('utf8');
+    },
+    isStale: ({ keyId }) => keyId !== currentId,
+  };
+}
+
+const KEY_FILE = 'secret-encryption.key';
+
+/**
+ * The configured key, or (embedded mode) one generated once and kept in the data folder so
+ * secrets still decrypt after a restart.
+ */
+export function loadSecretBox(options: {
+  key?: string | undefined;
+  previousKey?: string | undefined;
+  dataDir?: string | undefined;
+}): SecretBox {
+  const previous = options.previousKey ? [Buffer.from(options.previousKey, 'base64')] : [];
+  if (options.key) return createSecretBox(Buffer.from(options.key, 'base64'), previous);
+  if (!options.dataDir) return createSecretBox(randomBytes(32), previous);
+  const file = path.join(options.dataDir, KEY_FILE);
+  if (!existsSync(file)) {
+    mkdirSync(options.dataDir, { recursive: true });
+    writeFileSync(file, randomBytes(32).toString('base64'), { mode: 0o600, flag: 'wx' });
+    chmodSync(file, 0o600);
+  }
+  return createSecretBox(Buffer.from(readFileSync(file, 'utf8').trim(), 'base64'), previous);
+}

@@ -1,0 +1,94 @@
+import { randomBytes } from 'node:crypto';
+import { createApp, type App } from '../../src/app.js';
+import type { Clock } from '../../src/clock.js';
+import type { Database } from '../../src/db/client.js';
+import { parseEnv, type Config } from '../../src/env.js';
+import { createLogger } from '../../src/logger.js';
+import { createSecretBox, type SecretBox } from '../../src/modules/webhooks/secret-box.js';
+import { createTestDatabaseSource, type TestDatabaseSource } from './test-database.js';
+
+export interface GqlResponse<T = Record<string, any>> {
+  status: number;
+  headers: Headers;
+  // any: tests read arbitrary response shapes and assert them
+  body: { data?: T | null; errors?: { message: string; path?: string[]; extensions?: Record<string, any> }[] };
+}
+
+export interface TestApp {
+  app: App;
+  database: Database;
+  config: Config;
+  secretBox: SecretBox;
+  /** Every log line the app wrote, parsed. */
+  logs: Record<string, unknown>[];
+  gql<T = Record<string, any>>(
+    query: string,
+    options?: { variables?: Record<string, unknown>; apiKey?: string; headers?: Record<string, string> },
+  ): Promise<GqlResponse<T>>;
+  /** Registers a user through the API and returns its key. */
+  register(name?: string): Promise<{ apiKey: string; userId: string; email: string }>;
+  close(): Promise<void>;
+}
+
+export interface TestAppOptions {
+  env?: Record<string, string>;
+  clock?: Clock;
+  /** Reuse a database source (another app on the same data, or a restart). */
+  source?: TestDatabaseSource;
+  secretBox?: SecretBox;
+}
+
+export async function createTestApp(options: TestAppOptions = {}): Promise<TestApp> {
+  const ownSource = !options.source;
+  const source = options.source ?? (await createTestDatabaseSource());
+  const database = await source.open();
+  const config = parseEnv({
+    NODE_ENV: 'test',
+    LOG_LEVEL: 'debug',
+    WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'true',
+    ...options.env,
+  });
+  const logs: Record<string, unknown>[] = [];
+  const logger = createLogger(config.LOG_LEVEL, (line) => logs.push(JSON.parse(line)));
+  const secretBox = options.secretBox ?? createSecretBox(randomBytes(32));
+  const clock = options.clock ?? { now: () => new Date() };
+  const app = createApp({ database, config, clock, logger, secretBox });
+
+  const gql: TestApp['gql'] = async (query, { variables, apiKey, headers } = {}) => {
+    const response = await app.fetch('http://127.0.0.1/graphql', {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        ...(apiKey ? { 'x-api-key': apiKey } : {}),
+        ...headers,
+      },
+      body: JSON.stringify({ query, variables }),
+    });
+    return { status: response.status, headers: response.headers, body: await response.json() };
+  };
+
+  let counter = 0;
+  return {
+    app,
+    database,
+    config,
+    secretBox,
+    logs,
+    gql,
+    async register(name = 'Test User') {
+      const email = `user-${randomBytes(4).toString('hex')}-${counter++}@example.com`;
+      const res = await gql(
+        `mutation($input: RegisterInput!) { register(input: $input) { apiKey user { id } } }`,
+        { variables: { input: { name, email } } },
+      );
+      const payload = res.body.data?.register;
+      if (!payload) throw new Error(`register failed: ${JSON.stringify(res.body)}`);
+      return { apiKey: payload.apiKey, userId: payload.user.id, email };
+    },
+    async close() {
+      await app.dispose();
+      await database.close();
+      if (ownSource) await source.destroy();
+    },
+  };
+}

@@ -1,0 +1,51 @@
+import { randomBytes } from 'node:crypto';
+import postgres from 'postgres';
+import { createDb, type Database } from '../../src/db/client.js';
+
+/** Which backend this run tests: DATABASE_URL set means the real Postgres, else PGlite. */
+export const backend = process.env.DATABASE_URL ? 'postgres' : 'pglite';
+
+export interface TestDatabaseSource {
+  /** Opens (and migrates) a connection to this test's database; call again to "restart". */
+  open(): Promise<Database>;
+  /** Drops the database (Postgres) once every connection is closed. */
+  destroy(): Promise<void>;
+  url?: string;
+}
+
+/**
+ * A database of this test file's own: a fresh Postgres database on DATABASE_URL, or PGlite
+ * (in memory, or in `dataDir` so that a second open() sees the same data).
+ */
+export async function createTestDatabaseSource(options: { dataDir?: string } = {}): Promise<TestDatabaseSource> {
+  const adminUrl = process.env.DATABASE_URL;
+  if (!adminUrl) {
+    return {
+      async open() {
+        const database = await createDb({ dataDir: options.dataDir });
+        await database.migrate();
+        return database;
+      },
+      destroy: async () => {},
+    };
+  }
+  const name = `aw_test_${randomBytes(6).toString('hex')}`;
+  const admin = postgres(adminUrl, { max: 1, onnotice: () => {} });
+  await admin.unsafe(`create database ${name}`);
+  await admin.end();
+  const url = new URL(adminUrl);
+  url.pathname = `/${name}`;
+  return {
+    url: url.toString(),
+    async open() {
+      const database = await createDb({ databaseUrl: url.toString() });
+      await database.migrate();
+      return database;
+    },
+    async destroy() {
+      const client = postgres(adminUrl, { max: 1, onnotice: () => {} });
+      await client.unsafe(`drop database if exists ${name} with (force)`);
+      await client.end();
+    },
+  };
+}
