@@ -8,6 +8,7 @@ import type { Database } from './db/client.js';
 import type { Config } from './env.js';
 import { useReadiness } from './http/readiness.plugin.js';
 import { useStatusCodes } from './http/status-codes.plugin.js';
+import { useMetrics } from './metrics/metrics.plugin.js';
 import type { Logger } from './logger.js';
 import { readApiKey, timingSafeEqualText } from './modules/users/api-key.js';
 import { usersService } from './modules/users/users.service.js';
@@ -62,7 +63,7 @@ export function createApp(deps: AppDeps): App {
         });
       },
     },
-    plugins: [useStatusCodes(), useReadiness(deps.database.db)],
+    plugins: [useStatusCodes(), useReadiness(deps.database.db), useMetrics(deps.database.db)],
     context: async ({ request, req }): Promise<Context> => {
       const apiKey = readApiKey(request.headers);
       const isAdmin = apiKey !== null && !!config.ADMIN_API_KEY && timingSafeEqualText(apiKey, config.ADMIN_API_KEY);
