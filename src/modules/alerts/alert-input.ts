@@ -1,0 +1,54 @@
+import { z } from 'zod';
+import { positiveAmount, Ticker } from '../quotes/quote-input.js';
+import { SIGNALS } from '../quotes/signal.js';
+
+export const ALERT_TYPES = ['PRICE_THRESHOLD', 'SIGNAL_CHANGE', 'PRICE_CHANGE_PERCENT'] as const;
+export type AlertType = (typeof ALERT_TYPES)[number];
+export const DIRECTIONS = ['ABOVE', 'BELOW'] as const;
+export type Direction = (typeof DIRECTIONS)[number];
+
+export const MAX_THRESHOLD_PERCENT = 1000;
+
+const required = (field: string, type: AlertType) => `${field} is required for ${type} alerts`;
+const forbidden = (field: string, type: AlertType) =>
+  z.undefined({ error: `${field} is not allowed for ${type} alerts` }).optional();
+const oneOf = <T extends readonly [string, ...string[]]>(values: T, field: string, type: AlertType) =>
+  z.enum(values, {
+    error: (issue) => (issue.input === undefined ? required(field, type) : `${field} must be one of ${values.join(', ')}`),
+  });
+
+const requiredAmount = (field: string, type: AlertType, what: string, max?: number) =>
+  positiveAmount(what, max, required(field, type));
+
+export const CreateAlertInput = z.discriminatedUnion('alertType', [
+  z.object({
+    alertType: z.literal('PRICE_THRESHOLD'),
+    ticker: Ticker,
+    targetPrice: requiredAmount('targetPrice', 'PRICE_THRESHOLD', 'Target price'),
+    direction: oneOf(DIRECTIONS, 'direction', 'PRICE_THRESHOLD'),
+    targetSignal: forbidden('targetSignal', 'PRICE_THRESHOLD'),
+    thresholdPercent: forbidden('thresholdPercent', 'PRICE_THRESHOLD'),
+  }),
+  z.object({
+    alertType: z.literal('SIGNAL_CHANGE'),
+    ticker: Ticker,
+    targetSignal: oneOf(SIGNALS, 'targetSignal', 'SIGNAL_CHANGE'),
+    targetPrice: forbidden('targetPrice', 'SIGNAL_CHANGE'),
+    direction: forbidden('direction', 'SIGNAL_CHANGE'),
+    thresholdPercent: forbidden('thresholdPercent', 'SIGNAL_CHANGE'),
+  }),
+  z.object({
+    alertType: z.literal('PRICE_CHANGE_PERCENT'),
+    ticker: Ticker,
+    thresholdPercent: requiredAmount('thresholdPercent', 'PRICE_CHANGE_PERCENT', 'Threshold percent', MAX_THRESHOLD_PERCENT),
+    targetPrice: forbidden('targetPrice', 'PRICE_CHANGE_PERCENT'),
+    direction: forbidden('direction', 'PRICE_CHANGE_PERCENT'),
+    targetSignal: forbidden('targetSignal', 'PRICE_CHANGE_PERCENT'),
+  }),
+]);
+export type CreateAlert = z.output<typeof CreateAlertInput>;
+
+/** GraphQL sends an omitted optional field as absent or null; both mean "not given". */
+export function withoutNulls(input: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(input).filter(([, v]) => v !== null && v !== undefined));
+}

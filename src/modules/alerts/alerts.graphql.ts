@@ -1,0 +1,149 @@
+import { builder } from '../../builder.js';
+import { requireViewer } from '../../context.js';
+import { AlertLimitExceeded, AlertNotFound, ValidationError } from '../../errors.js';
+import { SignalEnum } from '../quotes/quotes.graphql.js';
+import type { Signal } from '../quotes/signal.js';
+import { ALERT_TYPES, DIRECTIONS, type AlertType, type Direction } from './alert-input.js';
+import type { DeliveryView } from '../deliveries/deliveries.repository.js';
+import { WebhookDelivery } from '../deliveries/deliveries.graphql.js';
+import type { AlertEvaluation, TriggeredAlertsReport, TriggeredAlertsSummary } from './alert-evaluation.js';
+import type { AlertRow } from './alerts.repository.js';
+
+const AlertTypeEnum = builder.enumType('AlertType', { values: ALERT_TYPES });
+const PriceDirectionEnum = builder.enumType('PriceDirection', { values: DIRECTIONS });
+
+const TYPE_NAMES: Record<AlertType, string> = {
+  PRICE_THRESHOLD: 'PriceThresholdAlert',
+  SIGNAL_CHANGE: 'SignalChangeAlert',
+  PRICE_CHANGE_PERCENT: 'PriceChangePercentAlert',
+};
+
+export const Alert = builder.interfaceRef<AlertRow>('Alert').implement({
+  resolveType: (alert) => TYPE_NAMES[alert.alertType as AlertType],
+  fields: (t) => ({
+    id: t.exposeID('id'),
+    alertType: t.field({ type: AlertTypeEnum, resolve: (a) => a.alertType as AlertType }),
+    ticker: t.exposeString('ticker'),
+    createdAt: t.expose('createdAt', { type: 'DateTime' }),
+  }),
+});
+
+builder.objectRef<AlertRow>('PriceThresholdAlert').implement({
+  interfaces: [Alert],
+  fields: (t) => ({
+    targetPrice: t.float({ resolve: (a) => a.targetPrice! }),
+    direction: t.field({ type: PriceDirectionEnum, resolve: (a) => a.direction as Direction }),
+  }),
+});
+
+builder.objectRef<AlertRow>('SignalChangeAlert').implement({
+  interfaces: [Alert],
+  fields: (t) => ({ targetSignal: t.field({ type: SignalEnum, resolve: (a) => a.targetSignal as Signal }) }),
+});
+
+builder.objectRef<AlertRow>('PriceChangePercentAlert').implement({
+  interfaces: [Alert],
+  fields: (t) => ({
+    thresholdPercent: t.float({ resolve: (a) => a.thresholdPercent! }),
+    baselinePrice: t.float({ description: 'The price when the alert was created.', resolve: (a) => a.baselinePrice! }),
+  }),
+});
+
+const CreateAlertInput = builder.inputType('CreateAlertInput', {
+  description: 'Fields beyond alertType and ticker are required or forbidden by alertType.',
+  fields: (t) => ({
+    alertType: t.field({ type: AlertTypeEnum, required: true }),
+    ticker: t.string({ required: true, description: "Upper-case symbol known to the quote source, e.g. AAPL or BRK.B." }),
+    targetPrice: t.float({ description: 'PRICE_THRESHOLD: greater than 0.' }),
+    direction: t.field({ type: PriceDirectionEnum, description: 'PRICE_THRESHOLD: ABOVE triggers when price > target.' }),
+    targetSignal: t.field({ type: SignalEnum, description: 'SIGNAL_CHANGE: the signal that triggers.' }),
+    thresholdPercent: t.float({ description: 'PRICE_CHANGE_PERCENT: move from the baseline price, in percent, > 0.' }),
+  }),
+});
+
+const CreateAlertSuccess = builder.objectRef<{ alert: AlertRow }>('CreateAlertSuccess').implement({
+  fields: (t) => ({ alert: t.expose('alert', { type: Alert }) }),
+});
+
+const DeleteAlertSuccess = builder.objectRef<{ id: string; message: string }>('DeleteAlertSuccess').implement({
+  fields: (t) => ({ id: t.exposeID('id'), message: t.exposeString('message') }),
+});
+
+const AlertList = builder
+  .objectRef<{ alerts: AlertRow[]; count: number; maxAlerts: number }>('AlertList')
+  .implement({
+    fields: (t) => ({
+      alerts: t.expose('alerts', { type: [Alert] }),
+      count: t.exposeInt('count'),
+      maxAlerts: t.exposeInt('maxAlerts'),
+    }),
+  });
+
+const AlertEvaluationRef = builder.objectRef<AlertEvaluation>('AlertEvaluation').implement({
+  fields: (t) => ({
+    alert: t.expose('alert', { type: Alert }),
+    triggered: t.exposeBoolean('triggered'),
+    currentValue: t.exposeString('currentValue', { nullable: true }),
+    details: t.exposeString('details'),
+    error: t.exposeString('error', { nullable: true, description: 'Why this alert could not be evaluated.' }),
+    evaluatedAt: t.expose('evaluatedAt', { type: 'DateTime' }),
+  }),
+});
+
+const TriggeredAlertsSummaryRef = builder.objectRef<TriggeredAlertsSummary>('TriggeredAlertsSummary').implement({
+  fields: (t) => ({
+    totalAlerts: t.exposeInt('totalAlerts'),
+    triggeredCount: t.exposeInt('triggeredCount'),
+    errorCount: t.exposeInt('errorCount'),
+  }),
+});
+
+export const TriggeredAlertsReportRef = builder
+  .objectRef<TriggeredAlertsReport & { delivery: DeliveryView | null }>('TriggeredAlertsReport')
+  .implement({
+    fields: (t) => ({
+      results: t.expose('results', { type: [AlertEvaluationRef] }),
+      summary: t.expose('summary', { type: TriggeredAlertsSummaryRef }),
+      evaluatedAt: t.expose('evaluatedAt', { type: 'DateTime' }),
+      delivery: t.expose('delivery', {
+        type: WebhookDelivery,
+        nullable: true,
+        description: 'The delivery this check created, or null when nothing triggered or no active webhook.',
+      }),
+    }),
+  });
+
+builder.queryField('alerts', (t) =>
+  t.field({ type: AlertList, resolve: (_root, _args, ctx) => ctx.services.alerts.list(requireViewer(ctx).id) }),
+);
+
+builder.queryField('triggeredAlerts', (t) =>
+  t.field({
+    type: TriggeredAlertsReportRef,
+    description:
+      'Evaluates every alert of the viewer now. Side effect: when at least one alert triggered and the viewer has an active webhook, one delivery is created and returned in `delivery`.',
+    resolve: (_root, _args, ctx) => ctx.services.alerts.check(requireViewer(ctx).id),
+  }),
+);
+
+builder.mutationField('createAlert', (t) =>
+  t.field({
+    type: CreateAlertSuccess,
+    args: { input: t.arg({ type: CreateAlertInput, required: true }) },
+    errors: {
+      types: [AlertLimitExceeded, ValidationError],
+      directResult: true,
+      union: { name: 'CreateAlertResult' },
+    },
+    resolve: (_root, { input }, ctx) => ctx.services.alerts.create(requireViewer(ctx).id, { ...input }),
+  }),
+);
+
+builder.mutationField('deleteAlert', (t) =>
+  t.field({
+    type: DeleteAlertSuccess,
+    args: { id: t.arg.id({ required: true }) },
+    errors: { types: [AlertNotFound], directResult: true, union: { name: 'DeleteAlertResult' } },
+    resolve: (_root, { id }, ctx) => ctx.services.alerts.delete(requireViewer(ctx).id, String(id)),
+  }),
+);

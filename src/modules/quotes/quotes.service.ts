@@ -1,0 +1,69 @@
+import type { Clock } from '../../clock.js';
+import type { Db } from '../../db/client.js';
+import type { Config } from '../../env.js';
+import { validationErrorFromZod } from '../../errors.js';
+import type { Logger } from '../../logger.js';
+import { databaseQuoteSource } from './database-quote-source.js';
+import { httpQuoteSource } from './http-quote-source.js';
+import { futureAsOfProblem, QuotePoint, Ticker, type QuotePointInput } from './quote-input.js';
+import type { Quote, QuoteSource } from './quote-source.js';
+import { quotesRepository } from './quotes.repository.js';
+
+export const MAX_QUOTES_PER_UPSERT = 1000;
+
+/** The HTTP source when QUOTES_URL is set, else the database. */
+export function createQuoteSource(deps: { db: Db; config: Config; clock: Clock; logger: Logger }): QuoteSource {
+  const { config } = deps;
+  if (!config.QUOTES_URL) return databaseQuoteSource(deps.db);
+  return httpQuoteSource({
+    urlTemplate: config.QUOTES_URL,
+    priceField: config.QUOTES_PRICE_FIELD,
+    timeoutMs: config.QUOTES_TIMEOUT_MS,
+    cacheMs: config.QUOTES_CACHE_MS,
+    clock: deps.clock,
+    logger: deps.logger,
+  });
+}
+
+export class QuoteSourceUnavailable extends Error {
+  override name = 'QuoteSourceUnavailable';
+}
+
+export function quotesService(deps: { db: Db; clock: Clock; source: QuoteSource }) {
+  const repo = quotesRepository(deps.db);
+  return {
+    /** The quote of one ticker, null when the source does not know it. */
+    async get(ticker: string): Promise<Quote | null> {
+      const parsed = Ticker.safeParse(ticker);
+      if (!parsed.success) throw validationErrorFromZod(parsed.error.issues.map((i) => ({ ...i, path: ['ticker'] })));
+      const outcome = (await deps.source.getQuotes([parsed.data])).get(parsed.data);
+      if (!outcome) return null;
+      if ('error' in outcome) throw new QuoteSourceUnavailable(outcome.error);
+      return outcome.quote;
+    },
+
+    /** Validates every point first; writes all of them or none. */
+    async upsert(points: readonly QuotePointInput[]): Promise<{ count: number }> {
+      if (points.length > MAX_QUOTES_PER_UPSERT) {
+        throw validationErrorFromZod([
+          { path: ['input'], message: `At most ${MAX_QUOTES_PER_UPSERT} quotes can be sent at once` },
+        ]);
+      }
+      const now = deps.clock.now();
+      const issues: { path: PropertyKey[]; message: string }[] = [];
+      const valid = points.flatMap((point, index) => {
+        const parsed = QuotePoint.safeParse(point);
+        const future = point.asOf ? futureAsOfProblem(point.asOf, now) : null;
+        if (parsed.success && !future) return [parsed.data];
+        issues.push(...(parsed.error?.issues ?? []).map((i) => ({ ...i, path: ['input', index, ...i.path] })));
+        if (future) issues.push({ path: ['input', index, 'asOf'], message: future });
+        return [];
+      });
+      if (issues.length > 0) throw validationErrorFromZod(issues);
+      await repo.record(valid.map((p) => ({ ticker: p.ticker, price: p.price, asOf: p.asOf ?? now })));
+      return { count: valid.length };
+    },
+  };
+}
+
+export type QuotesService = ReturnType<typeof quotesService>;

@@ -1,0 +1,85 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestApp, type TestApp } from './helpers/test-app.js';
+
+const CREATE = `mutation($input: CreateAlertInput!) { createAlert(input: $input) {
+  __typename ... on ValidationError { fields { path message } }
+} }`;
+const CHECK = `{ triggeredAlerts {
+  summary { totalAlerts triggeredCount errorCount }
+  results { triggered currentValue details error alert { ticker } }
+} }`;
+
+/** What the fake provider answers per ticker: a price, or an HTTP status. */
+const answers = new Map<string, number | 'down' | 'garbage'>();
+let server: Server;
+let t: TestApp;
+
+beforeAll(async () => {
+  server = createServer((req, res) => {
+    const answer = answers.get(req.url!.split('/').pop()!);
+    if (answer === undefined) return void res.writeHead(404).end();
+    if (answer === 'down') return void res.writeHead(500).end('oops');
+    if (answer === 'garbage') return void res.writeHead(200, { 'content-type': 'application/json' }).end('{not json');
+    res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ quote: { last: answer } }));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  t = await createTestApp({
+    env: { QUOTES_URL: `http://127.0.0.1:${port}/v1/{ticker}`, QUOTES_PRICE_FIELD: 'quote.last', QUOTES_CACHE_MS: '0' },
+  });
+});
+afterAll(async () => {
+  await t.close();
+  server.closeAllConnections();
+  await new Promise((resolve) => server.close(resolve));
+});
+
+const threshold = (ticker: string) => ({ alertType: 'PRICE_THRESHOLD', ticker, targetPrice: 100, direction: 'ABOVE' });
+
+describe('triggeredAlerts on the HTTP quote source', () => {
+  it('turns a failing ticker into an error on its alerts only; the query succeeds', async () => {
+    for (const ticker of ['UP', 'DOWN', 'JUNK', 'GONE']) answers.set(ticker, 150);
+    const { apiKey } = await t.register();
+    for (const ticker of ['UP', 'DOWN', 'JUNK', 'GONE']) {
+      expect((await t.gql(CREATE, { apiKey, variables: { input: threshold(ticker) } })).body.data!.createAlert.__typename).toBe(
+        'CreateAlertSuccess',
+      );
+    }
+    answers.set('DOWN', 'down');
+    answers.set('JUNK', 'garbage');
+    answers.delete('GONE');
+    const res = await t.gql(CHECK, { apiKey });
+    expect(res.status).toBe(200);
+    expect(res.body.errors).toBeUndefined();
+    const report = res.body.data!.triggeredAlerts;
+    expect(report.summary).toEqual({ totalAlerts: 4, triggeredCount: 1, errorCount: 3 });
+    expect(report.results).toEqual([
+      { alert: { ticker: 'UP' }, triggered: true, currentValue: '150.00', details: 'UP current price $150.00 is above target $100.00', error: null },
+      { alert: { ticker: 'DOWN' }, triggered: false, currentValue: null, details: 'Quote source answered HTTP 500 for DOWN', error: 'Quote source answered HTTP 500 for DOWN' },
+      { alert: { ticker: 'JUNK' }, triggered: false, currentValue: null, details: 'Quote source sent malformed JSON for JUNK', error: 'Quote source sent malformed JSON for JUNK' },
+      { alert: { ticker: 'GONE' }, triggered: false, currentValue: null, details: 'No quote is available for GONE', error: 'No quote is available for GONE' },
+    ]);
+  });
+
+  it('refuses a ticker the provider does not know, and one it cannot check now', async () => {
+    const { apiKey } = await t.register();
+    answers.set('BROKEN', 'down');
+    const unknown = await t.gql(CREATE, { apiKey, variables: { input: threshold('NOSUCH') } });
+    expect(unknown.body.data!.createAlert.fields).toEqual([
+      { path: ['input', 'ticker'], message: 'Unknown ticker NOSUCH: the quote source has no quote for it' },
+    ]);
+    const broken = await t.gql(CREATE, { apiKey, variables: { input: threshold('BROKEN') } });
+    expect(broken.body.data!.createAlert.fields).toEqual([
+      { path: ['input', 'ticker'], message: 'BROKEN cannot be checked now: Quote source answered HTTP 500 for BROKEN' },
+    ]);
+  });
+
+  it('answers the quote query from the provider, without a signal', async () => {
+    answers.set('LIVE', 42.5);
+    const { apiKey } = await t.register();
+    const res = await t.gql(`{ quote(ticker: "LIVE") { ticker price signal } }`, { apiKey });
+    expect(res.body.data!.quote).toEqual({ ticker: 'LIVE', price: 42.5, signal: null });
+  });
+});
