@@ -1,0 +1,162 @@
+// `npm run bench`: deliveries per second of the worker to a local receiver, against a raw
+// undici.request POST loop at the same concurrency to the same receiver, in one run; then the
+// worker with claim batches of 1 and 50. 127.0.0.1 only, bounded in count and time.
+// BENCH_DELIVERIES (default 4000) and DELIVERY_CONCURRENCY (default 16) size it; DATABASE_URL
+// runs it on a fresh Postgres database (dropped afterwards), else on in-memory PGlite.
+import { randomUUID } from 'node:crypto';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Agent, request } from 'undici';
+import { eq } from 'drizzle-orm';
+import { systemClock } from '../src/clock.js';
+import type { Database } from '../src/db/client.js';
+import { users, webhookDeliveries } from '../src/db/tables.js';
+import { createDeliveryWorker } from '../src/delivery/delivery-worker.js';
+import { buildPingPayload } from '../src/delivery/payload-builder.js';
+import { signatureHeaders } from '../src/delivery/signature.js';
+import { createLogger } from '../src/logger.js';
+import { createTestDatabaseSource } from '../test/helpers/test-database.js';
+
+const N = Number(process.env.BENCH_DELIVERIES ?? 4000);
+const CONCURRENCY = Number(process.env.DELIVERY_CONCURRENCY ?? 16);
+const PHASE_LIMIT_MS = 60_000;
+const SECRET = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';
+const RESULTS_HEADER = `# Delivery throughput
+
+\`npm run bench\` (bench/delivery-throughput.bench.ts) measures, in one run, deliveries per second
+of the worker to a local receiver (127.0.0.1, answering 200 at once) against a raw
+\`undici.request\` POST loop at the same concurrency to the same receiver. The worker's numbers
+include everything a real delivery does: claim under a lease, both signatures, the send, the
+attempt row, the status update and its NOTIFY. The endpoint lookup is a constant function here
+(the app's looks up the webhook row). Each backend's section is replaced by its latest run
+(\`DATABASE_URL\` set: PostgreSQL). Goal: the worker at ≥ 0.7 of the raw loop.
+`;
+
+let received = 0;
+let onReceived = () => {};
+const receiver = createServer((req, res) => {
+  req.resume();
+  req.on('end', () => {
+    received++;
+    onReceived();
+    res.writeHead(200).end('ok');
+  });
+});
+await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
+const url = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hook`;
+
+const untilReceived = (count: number) =>
+  new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`only ${received}/${count} arrived in ${PHASE_LIMIT_MS} ms`)), PHASE_LIMIT_MS);
+    onReceived = () => {
+      if (received >= count) {
+        clearTimeout(timer);
+        resolve();
+      }
+    };
+    onReceived();
+  });
+
+async function rawLoop(): Promise<number> {
+  received = 0;
+  const agent = new Agent({ connections: CONCURRENCY });
+  const { body } = buildPingPayload(randomUUID(), new Date());
+  let next = 0;
+  const started = performance.now();
+  await Promise.all(
+    Array.from({ length: CONCURRENCY }, async () => {
+      while (next < N) {
+        const id = String(next++);
+        const res = await request(url, {
+          method: 'POST',
+          dispatcher: agent,
+          body,
+          headers: { 'content-type': 'application/json', ...signatureHeaders(SECRET, id, new Date(), body) },
+        });
+        await res.body.dump();
+      }
+    }),
+  );
+  const seconds = (performance.now() - started) / 1000;
+  await agent.close();
+  return N / seconds;
+}
+
+async function workerRun(database: Database, batchSize: number): Promise<number> {
+  const db = database.db;
+  const [user] = await db
+    .insert(users)
+    .values({ name: 'bench', email: `bench-${randomUUID()}@example.com`, apiKeyHash: randomUUID(), createdAt: new Date() })
+    .returning();
+  const now = new Date();
+  const payload = buildPingPayload(user!.id, now);
+  const rows = Array.from({ length: N }, () => ({
+    userId: user!.id,
+    event: payload.event,
+    status: 'PENDING',
+    url,
+    body: payload.body,
+    payloadSummary: payload.summary,
+    maxAttempts: 3,
+    nextAttemptAt: now,
+    createdAt: now,
+  }));
+  for (let i = 0; i < rows.length; i += 500) await db.insert(webhookDeliveries).values(rows.slice(i, i + 500));
+  received = 0;
+  const worker = createDeliveryWorker({
+    database,
+    clock: systemClock,
+    logger: createLogger('warn'),
+    config: { concurrency: CONCURRENCY, batchSize, leaseMs: 60_000, retryBaseMs: 1000, timeoutMs: 10_000, allowPrivateNetworks: true },
+    resolveEndpoint: async () => ({ url, secret: SECRET }),
+  });
+  const started = performance.now();
+  await worker.start();
+  await untilReceived(N);
+  const seconds = (performance.now() - started) / 1000;
+  await worker.stop();
+  const pending = await db.select({ id: webhookDeliveries.id }).from(webhookDeliveries).where(eq(webhookDeliveries.status, 'PENDING'));
+  if (pending.length > 0) throw new Error(`${pending.length} deliveries still PENDING after the run`);
+  await db.delete(webhookDeliveries);
+  return N / seconds;
+}
+
+const source = await createTestDatabaseSource();
+const database = await source.open();
+const backend = database.kind === 'pglite' ? 'PGlite (in memory)' : 'PostgreSQL';
+try {
+  console.log(`${N} deliveries, concurrency ${CONCURRENCY}, ${backend}, receiver ${url}`);
+  const raw = await rawLoop();
+  console.log(`raw undici.request loop:   ${raw.toFixed(0)} /s`);
+  const batch50 = await workerRun(database, 50);
+  console.log(`worker, claim batch 50:    ${batch50.toFixed(0)} /s  (${(batch50 / raw).toFixed(2)} × raw)`);
+  const batch1 = await workerRun(database, 1);
+  console.log(`worker, claim batch 1:     ${batch1.toFixed(0)} /s  (${(batch1 / raw).toFixed(2)} × raw)`);
+  console.log(`batch 50 / batch 1:        ${(batch50 / batch1).toFixed(2)}`);
+
+  const section = `<!-- ${backend} -->
+## ${backend}
+
+Recorded by \`npm run bench\` on ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC: ${N} deliveries,
+concurrency ${CONCURRENCY}, Node ${process.version}.
+
+| run | deliveries/s | vs raw loop |
+|---|---:|---:|
+| raw \`undici.request\` POST loop, ${CONCURRENCY} in parallel | ${raw.toFixed(0)} | 1.00 |
+| worker, claim batch 50 | ${batch50.toFixed(0)} | ${(batch50 / raw).toFixed(2)} |
+| worker, claim batch 1 | ${batch1.toFixed(0)} | ${(batch1 / raw).toFixed(2)} |
+
+Claim batch 50 vs 1: ${(batch50 / batch1).toFixed(2)} ×.
+<!-- end ${backend} -->
+`;
+  const file = new URL('RESULTS.md', import.meta.url);
+  const previous = existsSync(file) ? readFileSync(file, 'utf8') : RESULTS_HEADER;
+  const pattern = new RegExp(`<!-- ${backend.replace(/[()]/g, '\\$&')} -->[\\s\\S]*?<!-- end [^>]* -->\\n`);
+  const results = pattern.test(previous) ? previous.replace(pattern, section) : `${previous.trimEnd()}\n\n${section}`;
+  writeFileSync(new URL('RESULTS.md', import.meta.url), results);
+} finally {
+  await database.close();
+  await source.destroy();
+  receiver.close();
+}

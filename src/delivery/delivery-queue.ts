@@ -1,0 +1,213 @@
+import { and, asc, eq, inArray, isNull, lte, notInArray, or, sql } from 'drizzle-orm';
+import type { Db } from '../db/client.js';
+import { queryRows } from '../db/rows.js';
+import { webhookDeliveries } from '../db/tables.js';
+import { DELIVERY_CHANGED_CHANNEL, notifyChanged, notifyDue, toChange, type DeliveryRow } from './delivery-events.js';
+import type { AttemptOutcome } from './http-sender.js';
+
+export type { DeliveryRow };
+
+export const WEBHOOK_DELETED_REASON = 'Webhook deleted before delivery';
+
+const PENDING = 'PENDING';
+// Long texts from receivers or resolvers must not push a change over the NOTIFY payload limit.
+const MAX_TEXT = 500;
+const clip = (text: string | null) => (text && text.length > MAX_TEXT ? `${text.slice(0, MAX_TEXT - 1)}…` : text);
+
+export interface NewDelivery {
+  userId: string;
+  url: string;
+  event: string;
+  body: string;
+  summary: string;
+  maxAttempts: number;
+  now: Date;
+  /** History kept per user; older deliveries are pruned in the same transaction. */
+  maxDeliveries: number;
+}
+
+/** Writes a PENDING delivery, due now, and prunes the user's history; call inside the deciding transaction. */
+export async function enqueueDelivery(tx: Db, input: NewDelivery): Promise<DeliveryRow> {
+  const [row] = await tx
+    .insert(webhookDeliveries)
+    .values({
+      userId: input.userId,
+      event: input.event,
+      status: PENDING,
+      url: input.url,
+      body: input.body,
+      payloadSummary: input.summary,
+      attempts: 0,
+      maxAttempts: input.maxAttempts,
+      nextAttemptAt: input.now,
+      createdAt: input.now,
+    })
+    .returning();
+  await tx.execute(sql`
+    delete from webhook_deliveries
+    where user_id = ${input.userId}
+      and seq < (select seq from webhook_deliveries where user_id = ${input.userId}
+                 order by seq desc offset ${input.maxDeliveries - 1} limit 1)`);
+  await notifyChanged(tx, [row!]);
+  await notifyDue(tx);
+  return row!;
+}
+
+/** Leases up to `limit` due deliveries; rows locked by another claim are skipped, not waited for. */
+export async function claimDue(
+  db: Db,
+  options: { owner: string; now: Date; leaseMs: number; limit: number; exclude?: string[] },
+): Promise<DeliveryRow[]> {
+  const { owner, now, leaseMs, limit, exclude = [] } = options;
+  const due = db
+    .select({ id: webhookDeliveries.id })
+    .from(webhookDeliveries)
+    .where(
+      and(
+        eq(webhookDeliveries.status, PENDING),
+        lte(webhookDeliveries.nextAttemptAt, now),
+        or(isNull(webhookDeliveries.leaseUntil), lte(webhookDeliveries.leaseUntil, now)),
+        exclude.length > 0 ? notInArray(webhookDeliveries.id, exclude) : undefined,
+      ),
+    )
+    .orderBy(asc(webhookDeliveries.nextAttemptAt), asc(webhookDeliveries.seq))
+    .limit(limit)
+    .for('update', { skipLocked: true });
+  const rows = await db
+    .update(webhookDeliveries)
+    .set({ leaseOwner: owner, leaseUntil: new Date(now.getTime() + leaseMs) })
+    .where(inArray(webhookDeliveries.id, due))
+    .returning();
+  // RETURNING does not keep the subquery's order; the oldest due goes first.
+  return rows.sort((a, b) => a.nextAttemptAt!.getTime() - b.nextAttemptAt!.getTime() || a.seq - b.seq);
+}
+
+/** Gives leased rows back (shutdown), so another worker takes them without waiting for expiry. */
+export async function releaseLeases(db: Db, owner: string, ids: string[]): Promise<void> {
+  if (ids.length === 0) return;
+  await db
+    .update(webhookDeliveries)
+    .set({ leaseOwner: null, leaseUntil: null })
+    .where(and(inArray(webhookDeliveries.id, ids), eq(webhookDeliveries.leaseOwner, owner)));
+  await notifyDue(db);
+}
+
+export function failureReasonFor(attempt: number, maxAttempts: number, error: string, final: boolean): string {
+  if (!final) return `Attempt ${attempt} of ${maxAttempts} failed: ${error}`;
+  return attempt === 1 ? `The only attempt failed: ${error}` : `All ${attempt} attempts failed: ${error}`;
+}
+
+export interface AttemptRecord {
+  row: DeliveryRow;
+  owner: string;
+  outcome: AttemptOutcome;
+  now: Date;
+  retryBaseMs: number;
+}
+
+/** The delivery after an attempt: DELIVERED, due again after base × 2^(n−1), or FAILED. */
+function afterAttempt({ row, outcome, now, retryBaseMs }: AttemptRecord): DeliveryRow {
+  const number = row.attempts + 1;
+  const final = outcome.delivered || number >= row.maxAttempts;
+  const error = clip(outcome.error);
+  return {
+    ...row,
+    status: outcome.delivered ? 'DELIVERED' : final ? 'FAILED' : PENDING,
+    attempts: number,
+    httpStatus: outcome.httpStatus,
+    failureKind: outcome.failureKind,
+    failureReason: error ? failureReasonFor(number, row.maxAttempts, error, final) : null,
+    nextAttemptAt: final ? null : new Date(now.getTime() + retryBaseMs * 2 ** (number - 1)),
+    completedAt: final ? now : null,
+    leaseOwner: null,
+    leaseUntil: null,
+  };
+}
+
+const iso = (date: Date | null) => date?.toISOString() ?? null;
+
+/**
+ * Logs attempts and moves their deliveries on, many at once (group commit: a worker records
+ * whatever finished while its previous write was in progress). One statement updates the rows
+ * still held by their worker, logs their attempts and publishes the changes. An entry is null
+ * when its worker no longer held the row (lease lost, cancelled, pruned): not recorded.
+ */
+export async function recordAttempts(db: Db, records: AttemptRecord[]): Promise<(DeliveryRow | null)[]> {
+  if (records.length === 0) return [];
+  const next = records.map(afterAttempt);
+  // One JSON parameter instead of a VALUES list: the statement text stays the same size for any batch.
+  const batch = JSON.stringify(
+    records.map(({ row, owner, outcome }, i) => ({
+      id: row.id,
+      owner,
+      prev_attempts: row.attempts,
+      status: next[i]!.status,
+      attempts: next[i]!.attempts,
+      http_status: next[i]!.httpStatus,
+      failure_kind: next[i]!.failureKind,
+      failure_reason: next[i]!.failureReason,
+      next_attempt_at: iso(next[i]!.nextAttemptAt),
+      completed_at: iso(next[i]!.completedAt),
+      started_at: iso(outcome.startedAt),
+      duration_ms: outcome.durationMs,
+      error: clip(outcome.error),
+      change: JSON.stringify(toChange(next[i]!)),
+    })),
+  );
+  const recorded = await queryRows<{ id: string }>(
+    db,
+    sql`with v as (
+          select * from jsonb_to_recordset(${batch}::jsonb) as r(id uuid, owner text, prev_attempts int, status text,
+            attempts int, http_status int, failure_kind text, failure_reason text, next_attempt_at timestamptz,
+            completed_at timestamptz, started_at timestamptz, duration_ms int, error text, change text)),
+        updated as (
+          update webhook_deliveries as d set status = v.status, attempts = v.attempts, http_status = v.http_status,
+            failure_kind = v.failure_kind, failure_reason = v.failure_reason, next_attempt_at = v.next_attempt_at,
+            completed_at = v.completed_at, lease_owner = null, lease_until = null
+          from v
+          where d.id = v.id and d.lease_owner = v.owner and d.status = ${PENDING} and d.attempts = v.prev_attempts
+          returning d.id),
+        logged as (
+          insert into delivery_attempts (delivery_id, number, started_at, duration_ms, http_status, error, failure_kind)
+          select v.id, v.attempts, v.started_at, v.duration_ms, v.http_status, v.error, v.failure_kind
+          from v join updated on updated.id = v.id)
+        select v.id, pg_notify(${DELIVERY_CHANGED_CHANNEL}, v.change) from v join updated on updated.id = v.id`,
+  );
+  const kept = new Set(recorded.map((r) => r.id));
+  return next.map((row) => (kept.has(row.id) ? row : null));
+}
+
+/** Ends pending deliveries as FAILED with a reason, e.g. when their webhook is deleted. */
+export async function failPending(
+  tx: Db,
+  where: { userId: string; id?: string },
+  reason: string,
+  now: Date,
+): Promise<DeliveryRow[]> {
+  const rows = await tx
+    .update(webhookDeliveries)
+    .set({ status: 'FAILED', failureReason: reason, completedAt: now, nextAttemptAt: null, leaseOwner: null, leaseUntil: null })
+    .where(
+      and(
+        eq(webhookDeliveries.userId, where.userId),
+        eq(webhookDeliveries.status, PENDING),
+        where.id ? eq(webhookDeliveries.id, where.id) : undefined,
+      ),
+    )
+    .returning();
+  await notifyChanged(tx, rows);
+  return rows;
+}
+
+/** When the next pending delivery becomes claimable: its due time, or its lease's end. */
+export async function nextWakeAt(db: Db): Promise<Date | null> {
+  const [result] = await db
+    .select({
+      at: sql<Date | null>`min(greatest(${webhookDeliveries.nextAttemptAt}, coalesce(${webhookDeliveries.leaseUntil}, ${webhookDeliveries.nextAttemptAt})))`.mapWith(
+        webhookDeliveries.nextAttemptAt,
+      ),
+    })
+    .from(webhookDeliveries)
+    .where(eq(webhookDeliveries.status, PENDING));
+  return result?.at ?? null;
+}

@@ -1,0 +1,195 @@
+import dns, { type LookupAddress, type LookupOptions } from 'node:dns';
+import { readFileSync } from 'node:fs';
+import { STATUS_CODES } from 'node:http';
+import { Agent, buildConnector, request } from 'undici';
+import { setClockTimer, systemClock, type Clock } from '../clock.js';
+import { blockedReason, checkAddress, parseIpLiteral, privateNetworksHint, type AddressVerdict } from './address-policy.js';
+import { signatureHeaders } from './signature.js';
+
+export const FAILURE_KINDS = ['TIMEOUT', 'DNS_ERROR', 'CONNECTION_ERROR', 'BLOCKED_ADDRESS', 'REDIRECT', 'HTTP_ERROR'] as const;
+export type FailureKind = (typeof FAILURE_KINDS)[number];
+
+export interface AttemptOutcome {
+  delivered: boolean;
+  httpStatus: number | null;
+  error: string | null;
+  failureKind: FailureKind | null;
+  startedAt: Date;
+  durationMs: number;
+}
+
+export interface SendRequest {
+  url: string;
+  deliveryId: string;
+  event: string;
+  body: string;
+  secret: string | null;
+}
+
+type LookupCallback = (error: NodeJS.ErrnoException | null, address: string | LookupAddress[], family?: number) => void;
+export type LookupFn = (hostname: string, options: LookupOptions, callback: LookupCallback) => void;
+
+export interface SenderOptions {
+  timeoutMs: number;
+  allowPrivateNetworks: boolean;
+  clock?: Clock;
+  /** Name resolution; tests pass one that answers chosen addresses. Default: dns.lookup. */
+  lookup?: LookupFn;
+  /** Sockets kept per receiver origin. */
+  connections?: number;
+}
+
+export interface HttpSender {
+  send(req: SendRequest): Promise<AttemptOutcome>;
+  close(): Promise<void>;
+}
+
+// A receiver's answer is only read to keep the connection reusable; its content is never used.
+const RESPONSE_BODY_CAP = 16 * 1024;
+
+const packageVersion = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
+  version: string;
+}).version;
+export const USER_AGENT = `Alertwire/${packageVersion}`;
+
+class BlockedAddressError extends Error {
+  constructor(host: string, verdict: AddressVerdict) {
+    const target = host === verdict.address ? verdict.address : `${host} (${verdict.address})`;
+    super(`Blocked address: ${target} is ${verdict.reason}; ${privateNetworksHint}`);
+  }
+}
+
+/** Resolves, drops disallowed answers, and hands the connection only what was checked. */
+function guardedLookup(base: LookupFn): LookupFn {
+  return (hostname, options, callback) => {
+    base(hostname, { ...options, all: true }, (error, answers) => {
+      if (error) return callback(error, '');
+      const list = answers as LookupAddress[];
+      const allowed = list.filter((a) => checkAddress(a.address) === null);
+      if (allowed.length === 0) {
+        const verdict = checkAddress(list[0]?.address ?? hostname) ?? { address: hostname, reason: 'unresolvable' };
+        return callback(new BlockedAddressError(hostname, verdict), '');
+      }
+      if (options.all) return callback(null, allowed);
+      callback(null, allowed[0]!.address, allowed[0]!.family);
+    });
+  };
+}
+
+/** Every error in a cause/AggregateError chain: undici and net wrap the one that says why. */
+function errorChain(error: unknown): object[] {
+  const chain: object[] = [];
+  const walk = (e: unknown) => {
+    if (!e || typeof e !== 'object' || chain.includes(e)) return;
+    chain.push(e);
+    walk((e as { cause?: unknown }).cause);
+    for (const inner of (e as { errors?: unknown[] }).errors ?? []) walk(inner);
+  };
+  walk(error);
+  return chain;
+}
+
+const DNS_CODES = new Set(['ENOTFOUND', 'EAI_AGAIN', 'EAI_FAIL', 'EAI_NODATA', 'EAI_NONAME']);
+const TIMEOUT_CODES = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'UND_ERR_CONNECT_TIMEOUT', 'ETIMEDOUT']);
+
+function classify(error: unknown, timedOut: boolean, url: URL, timeoutMs: number): { kind: FailureKind; message: string } {
+  const chain = errorChain(error);
+  const blocked = chain.find((e): e is BlockedAddressError => e instanceof BlockedAddressError);
+  if (blocked) return { kind: 'BLOCKED_ADDRESS', message: blocked.message };
+  const codes = chain.map((e) => (e as { code?: unknown }).code).filter((c): c is string => typeof c === 'string');
+  if (timedOut || codes.some((c) => TIMEOUT_CODES.has(c))) {
+    return { kind: 'TIMEOUT', message: `No response within ${timeoutMs} ms` };
+  }
+  const dnsCode = codes.find((c) => DNS_CODES.has(c));
+  if (dnsCode) return { kind: 'DNS_ERROR', message: `Host ${url.hostname} did not resolve (${dnsCode})` };
+  const code = codes.find((c) => c.startsWith('E') || c.startsWith('UND_')) ?? 'unknown error';
+  return { kind: 'CONNECTION_ERROR', message: `Connection to ${url.host} failed (${code})` };
+}
+
+export const httpStatusText = (status: number) => `HTTP ${status} ${STATUS_CODES[status] ?? ''}`.trim();
+
+export function createHttpSender(options: SenderOptions): HttpSender {
+  const clock = options.clock ?? systemClock;
+  const guard = !options.allowPrivateNetworks;
+  const baseLookup: LookupFn = options.lookup ?? (dns.lookup as unknown as LookupFn);
+  const connector = buildConnector({
+    timeout: options.timeoutMs,
+    lookup: guard ? guardedLookup(baseLookup) : baseLookup,
+  } as buildConnector.BuildOptions);
+
+  const connect: buildConnector.connector = (connectOptions, callback) => {
+    if (guard) {
+      // A literal IP never reaches the lookup hook, so it is checked here.
+      const literal = parseIpLiteral(connectOptions.hostname);
+      const reason = literal ? blockedReason(literal) : null;
+      if (literal && reason) {
+        callback(new BlockedAddressError(connectOptions.hostname, { address: literal.toString(), reason }), null);
+        return;
+      }
+    }
+    connector(connectOptions, callback);
+  };
+
+  const agent = new Agent({
+    connect,
+    connections: options.connections ?? 64,
+    headersTimeout: options.timeoutMs,
+    bodyTimeout: options.timeoutMs,
+  });
+
+  return {
+    async send(req) {
+      const startedAt = clock.now();
+      const url = new URL(req.url);
+      const headers = {
+        'content-type': 'application/json',
+        'user-agent': USER_AGENT,
+        'x-webhook-event': req.event,
+        'x-webhook-delivery': req.deliveryId,
+        ...signatureHeaders(req.secret, req.deliveryId, startedAt, req.body),
+      };
+      const controller = new AbortController();
+      let timedOut = false;
+      const cancelTimer = setClockTimer(
+        clock,
+        () => {
+          timedOut = true;
+          controller.abort();
+        },
+        options.timeoutMs,
+      );
+      const finish = (fields: Omit<AttemptOutcome, 'startedAt' | 'durationMs'>): AttemptOutcome => ({
+        ...fields,
+        startedAt,
+        durationMs: Math.max(0, clock.now().getTime() - startedAt.getTime()),
+      });
+      try {
+        const response = await request(url, {
+          method: 'POST',
+          headers,
+          body: req.body,
+          dispatcher: agent,
+          signal: controller.signal,
+        });
+        await response.body.dump({ limit: RESPONSE_BODY_CAP });
+        const status = response.statusCode;
+        if (status >= 200 && status < 300) {
+          return finish({ delivered: true, httpStatus: status, error: null, failureKind: null });
+        }
+        const redirect = status >= 300 && status < 400;
+        return finish({
+          delivered: false,
+          httpStatus: status,
+          error: redirect ? `${httpStatusText(status)} (redirects are not followed)` : httpStatusText(status),
+          failureKind: redirect ? 'REDIRECT' : 'HTTP_ERROR',
+        });
+      } catch (error) {
+        const { kind, message } = classify(error, timedOut, url, options.timeoutMs);
+        return finish({ delivered: false, httpStatus: null, error: message, failureKind: kind });
+      } finally {
+        cancelTimer();
+      }
+    },
+    close: () => agent.close(),
+  };
+}

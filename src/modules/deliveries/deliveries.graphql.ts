@@ -1,0 +1,130 @@
+import { builder } from '../../builder.js';
+import { requireViewer } from '../../context.js';
+import { FAILURE_KINDS } from '../../delivery/http-sender.js';
+import { DeliveryNotFound, WebhookNotFound } from '../../errors.js';
+import { DELIVERY_STATUSES, type AttemptRow, type DeliveryView } from './deliveries.repository.js';
+
+const FAILURE_KIND_DESCRIPTIONS: Record<(typeof FAILURE_KINDS)[number], string> = {
+  TIMEOUT: 'No response within the timeout.',
+  DNS_ERROR: 'The host name did not resolve.',
+  CONNECTION_ERROR: 'Connection refused, reset or TLS failure.',
+  BLOCKED_ADDRESS: 'The address is loopback, private, link-local or otherwise not allowed.',
+  REDIRECT: 'The receiver answered 3xx; redirects are not followed.',
+  HTTP_ERROR: 'The receiver answered with a status outside 2xx and 3xx.',
+};
+
+export const DeliveryStatusEnum = builder.enumType('DeliveryStatus', { values: DELIVERY_STATUSES });
+
+export const DeliveryFailureKindEnum = builder.enumType('DeliveryFailureKind', {
+  values: Object.fromEntries(FAILURE_KINDS.map((kind) => [kind, { description: FAILURE_KIND_DESCRIPTIONS[kind] }])) as {
+    [K in (typeof FAILURE_KINDS)[number]]: { description: string };
+  },
+});
+
+type Status = (typeof DELIVERY_STATUSES)[number];
+type Kind = (typeof FAILURE_KINDS)[number];
+
+export const DeliveryAttempt = builder.objectRef<AttemptRow>('DeliveryAttempt').implement({
+  fields: (t) => ({
+    number: t.exposeInt('number'),
+    startedAt: t.expose('startedAt', { type: 'DateTime' }),
+    durationMs: t.exposeInt('durationMs'),
+    httpStatus: t.exposeInt('httpStatus', { nullable: true }),
+    error: t.exposeString('error', { nullable: true }),
+    failureKind: t.field({
+      type: DeliveryFailureKindEnum,
+      nullable: true,
+      resolve: (a) => (a.failureKind as Kind | null) ?? null,
+    }),
+  }),
+});
+
+export const WebhookDelivery = builder.objectRef<DeliveryView>('WebhookDelivery').implement({
+  fields: (t) => ({
+    id: t.exposeID('id'),
+    event: t.exposeString('event', { description: 'alerts.triggered or webhook.ping' }),
+    status: t.field({ type: DeliveryStatusEnum, resolve: (d) => d.status as Status }),
+    url: t.exposeString('url', { description: 'The URL at the time the delivery was created.' }),
+    payloadSummary: t.exposeString('payloadSummary'),
+    httpStatus: t.exposeInt('httpStatus', { nullable: true }),
+    attempts: t.exposeInt('attempts'),
+    maxAttempts: t.exposeInt('maxAttempts'),
+    failureReason: t.exposeString('failureReason', { nullable: true }),
+    failureKind: t.field({
+      type: DeliveryFailureKindEnum,
+      nullable: true,
+      description: 'Why the last attempt failed, as a type a client can branch on; null unless it failed.',
+      resolve: (d) => (d.status === 'DELIVERED' ? null : ((d.failureKind as Kind | null) ?? null)),
+    }),
+    createdAt: t.expose('createdAt', { type: 'DateTime' }),
+    completedAt: t.expose('completedAt', { type: 'DateTime', nullable: true }),
+    nextAttemptAt: t.expose('nextAttemptAt', {
+      type: 'DateTime',
+      nullable: true,
+      description: 'When the next attempt is due; null once the delivery is DELIVERED or FAILED.',
+    }),
+    attemptLog: t.field({ type: [DeliveryAttempt], resolve: (d) => d.attemptLog }),
+  }),
+});
+
+const WebhookDeliveryHistory = builder
+  .objectRef<{ userId: string; deliveries: DeliveryView[]; count: number; maxRecords: number }>('WebhookDeliveryHistory')
+  .implement({
+    fields: (t) => ({
+      userId: t.exposeID('userId'),
+      deliveries: t.expose('deliveries', { type: [WebhookDelivery] }),
+      count: t.exposeInt('count'),
+      maxRecords: t.exposeInt('maxRecords'),
+    }),
+  });
+
+const deliveryPayload = (name: string) =>
+  builder.objectRef<{ delivery: DeliveryView }>(name).implement({
+    fields: (t) => ({ delivery: t.expose('delivery', { type: WebhookDelivery }) }),
+  });
+
+const SendTestWebhookSuccess = deliveryPayload('SendTestWebhookSuccess');
+const RedeliverWebhookDeliverySuccess = deliveryPayload('RedeliverWebhookDeliverySuccess');
+
+builder.queryField('webhookDeliveries', (t) =>
+  t.field({
+    type: WebhookDeliveryHistory,
+    description: "The viewer's most recent deliveries, newest first; at most maxRecords are kept.",
+    args: { status: t.arg({ type: DeliveryStatusEnum }) },
+    resolve: (_root, { status }, ctx) => ctx.services.deliveries.history(requireViewer(ctx).id, status),
+  }),
+);
+
+builder.mutationField('sendTestWebhook', (t) =>
+  t.field({
+    type: SendTestWebhookSuccess,
+    description: "Sends a signed webhook.ping event to the viewer's webhook.",
+    errors: { types: [WebhookNotFound], directResult: true, union: { name: 'SendTestWebhookResult' } },
+    resolve: (_root, _args, ctx) => ctx.services.deliveries.sendTest(requireViewer(ctx).id),
+  }),
+);
+
+builder.mutationField('redeliverWebhookDelivery', (t) =>
+  t.field({
+    type: RedeliverWebhookDeliverySuccess,
+    description: 'Sends the payload of an earlier delivery again, as a new delivery.',
+    args: { id: t.arg.id({ required: true }) },
+    errors: {
+      types: [DeliveryNotFound, WebhookNotFound],
+      directResult: true,
+      union: { name: 'RedeliverWebhookDeliveryResult' },
+    },
+    resolve: (_root, { id }, ctx) => ctx.services.deliveries.redeliver(requireViewer(ctx).id, id),
+  }),
+);
+
+builder.subscriptionType({});
+
+builder.subscriptionField('webhookDeliveryUpdated', (t) =>
+  t.field({
+    type: WebhookDelivery,
+    description: "Every change of status or attempt count of the viewer's deliveries, from any process.",
+    subscribe: (_root, _args, ctx) => ctx.services.deliveries.subscribe(requireViewer(ctx).id),
+    resolve: (delivery) => delivery,
+  }),
+);

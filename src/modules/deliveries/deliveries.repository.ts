@@ -1,0 +1,62 @@
+import { and, asc, desc, eq, inArray, lte } from 'drizzle-orm';
+import type { Db } from '../../db/client.js';
+import { deliveryAttempts, webhookDeliveries, webhooks } from '../../db/tables.js';
+import { toChange, type DeliveryChange, type DeliveryRow } from '../../delivery/delivery-events.js';
+
+export type AttemptRow = typeof deliveryAttempts.$inferSelect;
+
+/** A delivery as clients see it: no body, no lease, with its attempt log. */
+export type DeliveryView = DeliveryChange & { attemptLog: AttemptRow[] };
+
+export const DELIVERY_STATUSES = ['PENDING', 'DELIVERED', 'FAILED'] as const;
+export type DeliveryStatus = (typeof DELIVERY_STATUSES)[number];
+
+export function deliveriesRepository(db: Db) {
+  async function attemptsOf(ids: string[]): Promise<Map<string, AttemptRow[]>> {
+    const byDelivery = new Map<string, AttemptRow[]>(ids.map((id) => [id, []]));
+    if (ids.length === 0) return byDelivery;
+    const rows = await db
+      .select()
+      .from(deliveryAttempts)
+      .where(inArray(deliveryAttempts.deliveryId, ids))
+      .orderBy(asc(deliveryAttempts.deliveryId), asc(deliveryAttempts.number));
+    for (const row of rows) byDelivery.get(row.deliveryId)!.push(row);
+    return byDelivery;
+  }
+
+  return {
+    /** Newest first (seq orders deliveries created within one millisecond). */
+    async listByUser(userId: string, status?: DeliveryStatus | null): Promise<DeliveryView[]> {
+      const rows = await db
+        .select()
+        .from(webhookDeliveries)
+        .where(and(eq(webhookDeliveries.userId, userId), status ? eq(webhookDeliveries.status, status) : undefined))
+        .orderBy(desc(webhookDeliveries.seq));
+      const attempts = await attemptsOf(rows.map((r) => r.id));
+      return rows.map((row) => ({ ...toChange(row), attemptLog: attempts.get(row.id)! }));
+    },
+
+    async findForUser(userId: string, id: string): Promise<DeliveryRow | undefined> {
+      const [row] = await db
+        .select()
+        .from(webhookDeliveries)
+        .where(and(eq(webhookDeliveries.id, id), eq(webhookDeliveries.userId, userId)));
+      return row;
+    },
+
+    /** The attempt log as of a change: attempts up to its count, even if later ones are already written. */
+    async attemptLogUpTo(deliveryId: string, attempts: number): Promise<AttemptRow[]> {
+      return db
+        .select()
+        .from(deliveryAttempts)
+        .where(and(eq(deliveryAttempts.deliveryId, deliveryId), lte(deliveryAttempts.number, attempts)))
+        .orderBy(asc(deliveryAttempts.number));
+    },
+
+    /** Locks the user's webhook row, serialising deliveries of one user with each other and with its deletion. */
+    async lockActiveWebhook(userId: string) {
+      const [row] = await db.select().from(webhooks).where(eq(webhooks.userId, userId)).for('update');
+      return row?.isActive ? row : undefined;
+    },
+  };
+}

@@ -1,0 +1,35 @@
+// `npm run worker`: only the delivery worker, to scale sending apart from the API.
+import { createWorker } from './app.js';
+import { describeDatabase, loadConfigOrExit, openRuntime } from './bootstrap.js';
+import { systemClock } from './clock.js';
+
+async function main(): Promise<void> {
+  const config = loadConfigOrExit();
+  const { logger, database, secretBox } = await openRuntime(config);
+  if (database.kind === 'pglite') {
+    logger.warn('the embedded database belongs to one process: do not run this next to `npm start` on the same DATA_DIR; set DATABASE_URL to scale out');
+  }
+  const worker = createWorker({ database, config, clock: systemClock, logger, secretBox });
+  await worker.start();
+  logger.info('Alertwire delivery worker is running', {
+    database: describeDatabase(database, config),
+    webhookPrivateNetworks: config.WEBHOOK_ALLOW_PRIVATE_NETWORKS ? 'allowed' : 'blocked',
+  });
+
+  let stopping = false;
+  const shutdown = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info('shutting down', { signal });
+    await worker.stop();
+    await database.close();
+    process.exit(0);
+  };
+  process.on('SIGINT', () => void shutdown('SIGINT'));
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`Alertwire worker failed to start: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.exit(1);
+});

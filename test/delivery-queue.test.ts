@@ -1,0 +1,169 @@
+import { eq } from 'drizzle-orm';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { Clock } from '../src/clock.js';
+import type { Database } from '../src/db/client.js';
+import { deliveryAttempts, webhookDeliveries } from '../src/db/tables.js';
+import { claimDue } from '../src/delivery/delivery-queue.js';
+import type { DeliveryWorker } from '../src/delivery/delivery-worker.js';
+import { createReceiver, eventually, type Receiver } from './helpers/receiver.js';
+import { createTestApp, type TestApp } from './helpers/test-app.js';
+import { backend, createTestDatabaseSource, type TestDatabaseSource } from './helpers/test-database.js';
+
+const LEASE_MS = 60_000;
+const SET = `mutation($input: SetWebhookInput!) { setWebhook(input: $input) { __typename } }`;
+const PING = `mutation { sendTestWebhook { ... on SendTestWebhookSuccess { delivery { id } } } }`;
+const DELETE = `mutation { deleteWebhook { __typename } }`;
+
+/** Real time plus an offset the test moves forward; timers fire when the moved time reaches them. */
+function movableClock(): Clock & { advance(ms: number): void } {
+  let offset = 0;
+  const timers = new Set<{ at: number; fn: () => void; real: NodeJS.Timeout }>();
+  const now = () => Date.now() + offset;
+  return {
+    now: () => new Date(now()),
+    setTimer(fn, ms) {
+      const timer = { at: now() + ms, fn, real: setTimeout(() => timers.delete(timer) && fn(), Math.max(0, ms)) };
+      timers.add(timer);
+      return () => {
+        timers.delete(timer);
+        clearTimeout(timer.real);
+      };
+    },
+    advance(ms) {
+      offset += ms;
+      for (const timer of [...timers].filter((t) => t.at <= now())) {
+        timers.delete(timer);
+        clearTimeout(timer.real);
+        timer.fn();
+      }
+    },
+  };
+}
+
+let source: TestDatabaseSource;
+let t: TestApp;
+let receiver: Receiver;
+const extraDatabases: Database[] = [];
+beforeAll(async () => {
+  source = await createTestDatabaseSource();
+  t = await createTestApp({
+    source,
+    env: { DELIVERY_LEASE_MS: String(LEASE_MS), WEBHOOK_MAX_DELIVERIES: '1000', DELIVERY_CONCURRENCY: '8', DELIVERY_BATCH_SIZE: '10' },
+  });
+});
+afterAll(async () => {
+  await t.close();
+  for (const database of extraDatabases) await database.close();
+  await source.destroy();
+});
+const workers: DeliveryWorker[] = [];
+const startWorker = async (options?: Parameters<TestApp['startWorker']>[0]) => {
+  const worker = await t.startWorker(options);
+  workers.push(worker);
+  return worker;
+};
+afterEach(async () => {
+  await Promise.all(workers.splice(0).map((w) => w.stop()));
+  await receiver?.close();
+});
+
+async function userWithWebhook(url: string) {
+  const user = await t.register();
+  await t.gql(SET, { apiKey: user.apiKey, variables: { input: { url } } });
+  return user;
+}
+const ping = async (apiKey: string): Promise<string> => (await t.gql(PING, { apiKey })).body.data!.sendTestWebhook.delivery.id;
+const row = async (id: string) => (await t.database.db.select().from(webhookDeliveries).where(eq(webhookDeliveries.id, id)))[0]!;
+const attemptsOf = (id: string) => t.database.db.select().from(deliveryAttempts).where(eq(deliveryAttempts.deliveryId, id));
+
+/** A second connection to the same database where the backend has one (Postgres); PGlite has only one. */
+async function anotherConnection(): Promise<Database> {
+  if (backend === 'pglite') return t.database;
+  const database = await source.open();
+  extraDatabases.push(database);
+  return database;
+}
+
+describe('the durable queue', () => {
+  it('a worker that dies holding a lease: another delivers the same delivery id once the lease expires', async () => {
+    receiver = await createReceiver();
+    const a = await userWithWebhook(receiver.url);
+    const stuckId = await ping(a.apiKey);
+    const [claimed] = await claimDue(t.database.db, { owner: 'crashed-worker', now: new Date(), leaseMs: LEASE_MS, limit: 10 });
+    expect(claimed!.id).toBe(stuckId);
+
+    const clock = movableClock();
+    await startWorker({ clock, database: await anotherConnection() });
+    const b = await userWithWebhook(receiver.url);
+    const laterId = await ping(b.apiKey);
+    await receiver.waitFor(1);
+    // The later delivery went out while the earlier one was still leased by the dead worker.
+    expect(receiver.requests.map((r) => r.headers['x-webhook-delivery'])).toEqual([laterId]);
+    expect((await row(stuckId)).status).toBe('PENDING');
+
+    clock.advance(LEASE_MS + 1);
+    await receiver.waitFor(2);
+    expect(receiver.requests.map((r) => r.headers['x-webhook-delivery'])).toEqual([laterId, stuckId]);
+    await eventually(async () => expect((await row(stuckId)).status).toBe('DELIVERED'));
+    expect(await attemptsOf(stuckId)).toHaveLength(1);
+  });
+
+  it('two workers, 200 deliveries: each delivered, no attempt sent twice', async () => {
+    receiver = await createReceiver();
+    await startWorker({ workerId: 'worker-one' });
+    await startWorker({ workerId: 'worker-two', database: await anotherConnection() });
+    const users = await Promise.all(Array.from({ length: 20 }, () => userWithWebhook(receiver.url)));
+    const ids: string[] = [];
+    for (let round = 0; round < 10; round++) ids.push(...(await Promise.all(users.map((u) => ping(u.apiKey)))));
+    expect(new Set(ids).size).toBe(200);
+
+    await receiver.waitFor(200, 20_000);
+    await eventually(async () => {
+      const rows = await t.database.db.select().from(webhookDeliveries);
+      expect(rows.filter((r) => ids.includes(r.id) && r.status === 'DELIVERED')).toHaveLength(200);
+    }, 20_000);
+    const received = receiver.requests.map((r) => r.headers['x-webhook-delivery']);
+    expect(received).toHaveLength(200);
+    expect(new Set(received)).toEqual(new Set(ids));
+    const attempts = await t.database.db.select().from(deliveryAttempts);
+    expect(attempts.filter((a) => ids.includes(a.deliveryId))).toHaveLength(200);
+    const senders = new Set(t.logs.filter((l) => l.msg === 'delivery attempt' && ids.includes(l.deliveryId as string)).map((l) => l.workerId));
+    expect(senders).toEqual(new Set(['worker-one', 'worker-two']));
+  });
+
+  it('deleting the webhook ends its pending deliveries as FAILED; nothing is sent', async () => {
+    receiver = await createReceiver();
+    const a = await userWithWebhook(receiver.url);
+    const cancelled = [await ping(a.apiKey), await ping(a.apiKey)];
+    expect((await t.gql(DELETE, { apiKey: a.apiKey })).body.data!.deleteWebhook.__typename).toBe('DeleteWebhookSuccess');
+    for (const id of cancelled) {
+      expect(await row(id)).toMatchObject({ status: 'FAILED', failureReason: 'Webhook deleted before delivery', attempts: 0, nextAttemptAt: null });
+      expect((await row(id)).completedAt).toBeInstanceOf(Date);
+    }
+
+    await startWorker();
+    const b = await userWithWebhook(receiver.url);
+    const laterId = await ping(b.apiKey);
+    await receiver.waitFor(1);
+    await eventually(async () => expect((await row(laterId)).status).toBe('DELIVERED'));
+    expect(receiver.requests.map((r) => r.headers['x-webhook-delivery'])).toEqual([laterId]);
+  });
+
+  it('on shutdown a worker finishes the send in flight and gives back what it had not started', async () => {
+    receiver = await createReceiver(() => ({ status: 200, delayMs: 150 }));
+    const a = await userWithWebhook(receiver.url);
+    const ids = [await ping(a.apiKey), await ping(a.apiKey), await ping(a.apiKey)];
+    const worker = await startWorker({ env: { DELIVERY_CONCURRENCY: '1', DELIVERY_BATCH_SIZE: '5' } });
+    await receiver.waitFor(1);
+    await worker.stop();
+    const rows = await Promise.all(ids.map(row));
+    expect(rows.map((r) => r.status)).toEqual(['DELIVERED', 'PENDING', 'PENDING']);
+    expect(rows.map((r) => r.leaseOwner)).toEqual([null, null, null]);
+    expect(receiver.requests).toHaveLength(1);
+
+    await startWorker();
+    await receiver.waitFor(3);
+    expect(receiver.requests[0]!.headers['x-webhook-delivery']).toBe(ids[0]);
+    expect(new Set(receiver.requests.slice(1).map((r) => r.headers['x-webhook-delivery']))).toEqual(new Set(ids.slice(1)));
+  });
+});

@@ -1,0 +1,122 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Database } from '../src/db/client.js';
+import { createReceiver, type Receiver } from './helpers/receiver.js';
+import { createTestApp, type TestApp } from './helpers/test-app.js';
+import { backend, createTestDatabaseSource, type TestDatabaseSource } from './helpers/test-database.js';
+
+const SET = `mutation($input: SetWebhookInput!) { setWebhook(input: $input) { __typename } }`;
+const PING = `mutation { sendTestWebhook { ... on SendTestWebhookSuccess { delivery { id } } } }`;
+const SUBSCRIPTION = `subscription { webhookDeliveryUpdated { id event status attempts httpStatus completedAt attemptLog { number httpStatus } } }`;
+
+interface SseStream {
+  status: number;
+  contentType: string | null;
+  /** The next `data:` payload of the stream, parsed. */
+  next(): Promise<{ data?: { webhookDeliveryUpdated: Record<string, any> }; errors?: { message: string; extensions?: Record<string, unknown> }[] }>;
+  close(): void;
+}
+
+let source: TestDatabaseSource;
+let t: TestApp;
+let receiver: Receiver;
+let workerDatabase: Database | undefined;
+beforeAll(async () => {
+  source = await createTestDatabaseSource();
+  t = await createTestApp({ source });
+  receiver = await createReceiver();
+  // The worker gets a connection of its own on Postgres, like a `npm run worker` process: its
+  // changes reach the subscriber only through NOTIFY. PGlite has a single connection.
+  workerDatabase = backend === 'postgres' ? await source.open() : undefined;
+  await t.startWorker({ database: workerDatabase });
+});
+afterAll(async () => {
+  await t.close();
+  await workerDatabase?.close();
+  await receiver.close();
+  await source.destroy();
+});
+
+async function subscribe(apiKey?: string): Promise<SseStream> {
+  const controller = new AbortController();
+  const response = await t.app.fetch('http://127.0.0.1/graphql', {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', accept: 'text/event-stream', ...(apiKey ? { 'x-api-key': apiKey } : {}) },
+    body: JSON.stringify({ query: SUBSCRIPTION }),
+    signal: controller.signal,
+  });
+  const reader = response.body!.getReader();
+  const decoder = new TextDecoder();
+  let buffered = '';
+  return {
+    status: response.status,
+    contentType: response.headers.get('content-type'),
+    async next() {
+      for (;;) {
+        const end = buffered.indexOf('\n\n');
+        if (end >= 0) {
+          const message = buffered.slice(0, end);
+          buffered = buffered.slice(end + 2);
+          const data = message.split('\n').filter((l) => l.startsWith('data:')).map((l) => l.slice(5).trim()).join('\n');
+          if (data) return JSON.parse(data);
+          continue;
+        }
+        const { value, done } = await reader.read();
+        if (done) throw new Error('the stream ended');
+        buffered += decoder.decode(value, { stream: true });
+      }
+    },
+    close: () => controller.abort(),
+  };
+}
+
+async function userWithWebhook() {
+  const user = await t.register();
+  await t.gql(SET, { apiKey: user.apiKey, variables: { input: { url: receiver.url } } });
+  return user;
+}
+
+describe('webhookDeliveryUpdated over server-sent events', () => {
+  it('shows a delivery go from PENDING to DELIVERED', async () => {
+    const { apiKey } = await userWithWebhook();
+    const stream = await subscribe(apiKey);
+    try {
+      expect(stream.status).toBe(200);
+      expect(stream.contentType).toMatch(/^text\/event-stream/);
+      const id = (await t.gql(PING, { apiKey })).body.data!.sendTestWebhook.delivery.id;
+      const pending = (await stream.next()).data!.webhookDeliveryUpdated;
+      expect(pending).toEqual({ id, event: 'webhook.ping', status: 'PENDING', attempts: 0, httpStatus: null, completedAt: null, attemptLog: [] });
+      const delivered = (await stream.next()).data!.webhookDeliveryUpdated;
+      expect(delivered).toMatchObject({ id, status: 'DELIVERED', attempts: 1, httpStatus: 200, attemptLog: [{ number: 1, httpStatus: 200 }] });
+      expect(delivered.completedAt).not.toBeNull();
+    } finally {
+      stream.close();
+    }
+  });
+
+  it("never shows a viewer another user's deliveries", async () => {
+    const a = await userWithWebhook();
+    const b = await userWithWebhook();
+    const streamB = await subscribe(b.apiKey);
+    try {
+      await t.gql(PING, { apiKey: a.apiKey });
+      await t.gql(PING, { apiKey: a.apiKey });
+      const own = (await t.gql(PING, { apiKey: b.apiKey })).body.data!.sendTestWebhook.delivery.id;
+      // A's changes were published first; B's stream starts with B's own delivery.
+      expect((await streamB.next()).data!.webhookDeliveryUpdated).toMatchObject({ id: own, status: 'PENDING' });
+      expect((await streamB.next()).data!.webhookDeliveryUpdated).toMatchObject({ id: own, status: 'DELIVERED' });
+    } finally {
+      streamB.close();
+    }
+  });
+
+  it('refuses a subscriber without an API key', async () => {
+    const stream = await subscribe();
+    try {
+      const first = await stream.next();
+      expect(first.data ?? null).toBeNull();
+      expect(first.errors![0]!.extensions!.code).toBe('UNAUTHENTICATED');
+    } finally {
+      stream.close();
+    }
+  });
+});
