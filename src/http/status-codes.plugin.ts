@@ -1,23 +1,53 @@
 import type { ExecutionResult } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
+import type { RequestRateLimit } from '../rate-limit/request-rate-limit.js';
 
 const STATUS_BY_CODE: Record<string, number> = { UNAUTHENTICATED: 401, FORBIDDEN: 403, RATE_LIMITED: 429 };
 
+type HttpExtensions = { status?: number; headers?: Record<string, string> };
+type Result = ExecutionResult & { extensions?: Record<string, unknown> };
+
 /**
- * GraphQL answers 200 with errors; a request of which no field could run gets the HTTP status
- * of its cause instead (401 without a valid key, 429 over budget), so plain HTTP clients see it.
+ * GraphQL answers 200 with errors; a request of which no root field could run gets the HTTP
+ * status of its one cause instead (401 without a valid key, 429 over budget, with Retry-After),
+ * so plain HTTP clients see it. "Could run" comes from the request's root-field ledger, not from
+ * `data`: a null from one failed non-null field must not hide that its siblings ran.
  */
 export function useStatusCodes(): Plugin {
+  const withStatus = (result: Result, rateLimit: RequestRateLimit | undefined): Result | undefined => {
+    const codes = rateLimit?.failuresWhenNothingRan;
+    if (!codes) return undefined;
+    const statuses = new Set(codes.map((code) => STATUS_BY_CODE[code]));
+    const [status] = statuses;
+    if (statuses.size !== 1 || status === undefined) return undefined;
+    const http = (result.extensions?.http ?? {}) as HttpExtensions;
+    const headers = status === 429 ? { ...http.headers, 'Retry-After': String(rateLimit!.retryAfter) } : http.headers;
+    return { ...result, extensions: { ...result.extensions, http: { ...http, status, headers } } };
+  };
+  const rateLimitOf = (contextValue: unknown) => (contextValue as { rateLimit?: RequestRateLimit }).rateLimit;
+
   return {
-    onResultProcess({ result }) {
-      if (Array.isArray(result) || Symbol.asyncIterator in (result as object)) return;
-      const single = result as ExecutionResult & { extensions?: Record<string, unknown> };
-      if (single.data != null || !single.errors?.length) return;
-      const statuses = new Set(single.errors.map((e) => STATUS_BY_CODE[String(e.extensions?.code)]));
-      const [status] = statuses;
-      if (statuses.size !== 1 || status === undefined) return;
-      const http = (single.extensions?.http ?? {}) as { status?: number; headers?: Record<string, string> };
-      single.extensions = { ...single.extensions, http: { ...http, status } };
+    onExecute({ args }) {
+      return {
+        onExecuteDone({ result, setResult }) {
+          if (isAsyncIterable(result)) return;
+          const next = withStatus(result, rateLimitOf(args.contextValue));
+          if (next) setResult(next);
+        },
+      };
+    },
+    onSubscribe({ args }) {
+      return {
+        onSubscribeResult({ result, setResult }) {
+          if (isAsyncIterable(result)) return;
+          const next = withStatus(result, rateLimitOf(args.contextValue));
+          if (next) setResult(next);
+        },
+      };
     },
   };
+}
+
+function isAsyncIterable(value: unknown): value is AsyncIterable<unknown> {
+  return typeof value === 'object' && value !== null && Symbol.asyncIterator in value;
 }

@@ -1,0 +1,44 @@
+import { visit, type DocumentNode } from 'graphql';
+import type { Plugin } from 'graphql-yoga';
+import { codedError } from '../errors.js';
+
+const MESSAGE = 'Text must not contain NUL characters (U+0000)';
+
+/**
+ * PostgreSQL cannot store U+0000 in text, so a NUL in any argument would fail deep in a
+ * database call as an internal error. Refuse it up front, in literals and variables alike.
+ */
+export function useRejectNulBytes(): Plugin {
+  const refusal = () => ({ errors: [codedError('BAD_USER_INPUT', MESSAGE)] });
+  return {
+    onExecute({ args, setResultAndStopExecution }) {
+      if (hasNul(args.document, args.variableValues)) setResultAndStopExecution(refusal());
+    },
+    onSubscribe({ args, setResultAndStopExecution }) {
+      if (hasNul(args.document, args.variableValues)) setResultAndStopExecution(refusal());
+    },
+  };
+}
+
+function hasNul(document: DocumentNode, variables: unknown): boolean {
+  let found = containsNul(variables);
+  if (!found) {
+    visit(document, {
+      StringValue(node) {
+        if (node.value.includes('\0')) found = true;
+      },
+    });
+  }
+  return found;
+}
+
+// Iterative: variables may nest as deep as a 100 kB body allows, deeper than the call stack.
+function containsNul(root: unknown): boolean {
+  const pending = [root];
+  while (pending.length > 0) {
+    const value = pending.pop();
+    if (typeof value === 'string' && value.includes('\0')) return true;
+    if (value && typeof value === 'object') for (const child of Object.values(value)) pending.push(child);
+  }
+  return false;
+}

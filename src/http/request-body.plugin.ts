@@ -1,0 +1,64 @@
+import type { Plugin } from 'graphql-yoga';
+
+export const MAX_BODY_BYTES = 100 * 1024;
+
+/** A transport-level refusal, shaped like yoga's own (code BAD_REQUEST). */
+export function refusal(Response: typeof globalThis.Response, status: number, message: string): Response {
+  return new Response(JSON.stringify({ errors: [{ message, extensions: { code: 'BAD_REQUEST' } }] }), {
+    status,
+    headers: { 'content-type': 'application/json; charset=utf-8' },
+  });
+}
+
+/**
+ * Refuses request bodies over MAX_BODY_BYTES with 413: at once when Content-Length says so, and
+ * while reading otherwise (chunked bodies declare no length). JSON must be UTF-8 (RFC 8259): a
+ * declared other charset is 415 and invalid bytes 400, so no mis-decoded text reaches the
+ * database. The body is then handed on as the bytes read.
+ */
+export function useRequestBodyLimits(maxBytes = MAX_BODY_BYTES): Plugin {
+  return {
+    async onRequest({ request, setRequest, endResponse, fetchAPI }) {
+      if (!request.body || request.method === 'GET' || request.method === 'HEAD') return;
+      const refuse = (status: number, message: string) => endResponse(refusal(fetchAPI.Response, status, message));
+      const tooLarge = `The request body is larger than ${Math.round(maxBytes / 1024)} kB`;
+      const charset = /;\s*charset\s*=\s*"?([^";\s]+)/i.exec(request.headers.get('content-type') ?? '')?.[1];
+      if (charset && !/^utf-?8$/i.test(charset)) return refuse(415, `Only UTF-8 request bodies are accepted, not ${charset}`);
+      if (Number(request.headers.get('content-length') ?? NaN) > maxBytes) return refuse(413, tooLarge);
+      const bytes = await readAtMost(request.body, maxBytes);
+      if (!bytes) return refuse(413, tooLarge);
+      if (!isUtf8(bytes)) return refuse(400, 'The request body is not valid UTF-8');
+      const { url, method, headers, signal } = request;
+      setRequest(new fetchAPI.Request(url, { method, headers, signal, body: bytes }));
+    },
+  };
+}
+
+/** The whole body, or null as soon as it passes maxBytes (the rest is not read). */
+async function readAtMost(body: ReadableStream<Uint8Array>, maxBytes: number): Promise<Buffer<ArrayBuffer> | null> {
+  const reader = body.getReader();
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    total += value.byteLength;
+    if (total > maxBytes) {
+      await reader.cancel().catch(() => {});
+      return null;
+    }
+    chunks.push(value);
+  }
+  return Buffer.concat(chunks, total);
+}
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+function isUtf8(bytes: Buffer): boolean {
+  try {
+    utf8.decode(bytes);
+    return true;
+  } catch {
+    return false;
+  }
+}

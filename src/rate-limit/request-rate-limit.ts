@@ -1,0 +1,89 @@
+import type { GraphQLResolveInfo } from 'graphql';
+import { codedError } from '../errors.js';
+
+/** One root-field call, as graphql-rate-limit wants it. */
+export interface FieldCall {
+  parent: unknown;
+  args: Record<string, unknown>;
+  context: CallerContext;
+  info: GraphQLResolveInfo;
+}
+
+/** What a charge needs to know about the caller (a subset of the GraphQL context). */
+export interface CallerContext {
+  viewer: { id: string } | null;
+  isAdmin: boolean;
+  clientAddress: string;
+}
+
+export interface BudgetState {
+  limit: number;
+  remaining: number;
+  /** Seconds until the oldest counted call leaves the window (and one more call is allowed). */
+  resetSeconds: number;
+}
+
+export interface Charge extends BudgetState {
+  /** The refusal message when the budget is spent, else undefined. */
+  refusal: string | undefined;
+}
+
+export type ChargeField = (call: FieldCall) => Promise<Charge>;
+
+/**
+ * The rate-limit state of one request: charges each root field, keeps the most constrained
+ * budget for the X-RateLimit-* headers, and records which root fields ran, so the HTTP status
+ * can say when nothing could run.
+ */
+export class RequestRateLimit {
+  private tightest: BudgetState | undefined;
+  private retryAfterSeconds = 0;
+  private succeeded = 0;
+  private readonly failureCodes: string[] = [];
+
+  constructor(private readonly chargeField: ChargeField) {}
+
+  /** Spends one call of the field's budget; throws RATE_LIMITED when it is spent. */
+  async enter(call: FieldCall): Promise<void> {
+    const { refusal, ...state } = await this.chargeField(call);
+    if (!this.tightest || isTighter(state, this.tightest)) this.tightest = state;
+    if (refusal === undefined) return;
+    const retryAfter = Math.max(1, state.resetSeconds);
+    this.retryAfterSeconds = Math.max(this.retryAfterSeconds, retryAfter);
+    this.failureCodes.push('RATE_LIMITED');
+    throw codedError('RATE_LIMITED', `${refusal}; retry in ${retryAfter} s`, { retryAfter });
+  }
+
+  fieldSucceeded(): void {
+    this.succeeded += 1;
+  }
+
+  fieldFailed(error: unknown): void {
+    const code = (error as { extensions?: { code?: unknown } } | null)?.extensions?.code;
+    this.failureCodes.push(typeof code === 'string' ? code : 'INTERNAL');
+  }
+
+  /** The codes of the failed root fields when none succeeded, else null. */
+  get failuresWhenNothingRan(): string[] | null {
+    return this.succeeded === 0 && this.failureCodes.length > 0 ? [...this.failureCodes] : null;
+  }
+
+  get retryAfter(): number {
+    return this.retryAfterSeconds;
+  }
+
+  /** X-RateLimit-* for the most constrained field charged, or nothing when no field was. */
+  get headers(): Record<string, string> {
+    if (!this.tightest) return {};
+    return {
+      'X-RateLimit-Limit': String(this.tightest.limit),
+      'X-RateLimit-Remaining': String(this.tightest.remaining),
+      'X-RateLimit-Reset': String(this.tightest.resetSeconds),
+    };
+  }
+}
+
+function isTighter(a: BudgetState, b: BudgetState): boolean {
+  if (a.remaining !== b.remaining) return a.remaining < b.remaining;
+  return a.limit < b.limit;
+}
