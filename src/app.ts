@@ -6,11 +6,26 @@ import type { Clock } from './clock.js';
 import type { Context, Services } from './context.js';
 import type { Database } from './db/client.js';
 import type { Config } from './env.js';
+import { useCSRFPrevention } from '@graphql-yoga/plugin-csrf-prevention';
+import { useGetParamsCheck } from './http/get-params.plugin.js';
+import { graphqlLimits } from './http/graphql-limits.js';
+import { useNestingLimit } from './http/nesting-limit.plugin.js';
 import { useReadiness } from './http/readiness.plugin.js';
+import { useRejectNulBytes } from './http/reject-nul-bytes.plugin.js';
+import { useRequestBodyLimits } from './http/request-body.plugin.js';
 import { useStatusCodes } from './http/status-codes.plugin.js';
+import { limitRootFields } from './rate-limit/limit-root-fields.js';
+import { useRateLimitHeaders } from './rate-limit/rate-limit-headers.plugin.js';
+import { createRateLimiter, type RateLimitOptions } from './rate-limit/rate-limiter.js';
+import { createDeliveryEventHub } from './delivery/delivery-events.js';
+import { createDeliveryWorker, type DeliveryWorker } from './delivery/delivery-worker.js';
+import type { LookupFn } from './delivery/http-sender.js';
+import { deliveriesService } from './modules/deliveries/deliveries.service.js';
 import { useMetrics } from './metrics/metrics.plugin.js';
 import type { Logger } from './logger.js';
 import { readApiKey, timingSafeEqualText } from './modules/users/api-key.js';
+import { alertsService } from './modules/alerts/alerts.service.js';
+import { createQuoteSource, quotesService } from './modules/quotes/quotes.service.js';
 import { usersService } from './modules/users/users.service.js';
 import type { SecretBox } from './modules/webhooks/secret-box.js';
 import { webhooksService } from './modules/webhooks/webhooks.service.js';
@@ -22,6 +37,8 @@ export interface AppDeps {
   clock: Clock;
   logger: Logger;
   secretBox: SecretBox;
+  /** Budget overrides and the Redis key prefix; production uses the built-ins and config. */
+  rateLimit?: RateLimitOptions;
 }
 
 export interface ServerContext {
@@ -33,16 +50,62 @@ export type App = YogaServerInstance<ServerContext, Context>;
 export function createServices(deps: AppDeps): Services {
   const { database, clock, secretBox } = deps;
   const db = database.db;
+  const quoteSource = createQuoteSource({ db, config: deps.config, clock, logger: deps.logger });
+  const deliveries = deliveriesService({
+    db,
+    clock,
+    logger: deps.logger,
+    config: deps.config,
+    events: createDeliveryEventHub(database),
+  });
   return {
     users: usersService({ db, clock }),
-    webhooks: webhooksService({ db, clock, secretBox }),
+    webhooks: webhooksService({ db, clock, secretBox, allowPrivateNetworks: deps.config.WEBHOOK_ALLOW_PRIVATE_NETWORKS }),
+    quotes: quotesService({ db, clock, source: quoteSource }),
+    alerts: alertsService({
+      db,
+      clock,
+      quoteSource,
+      logger: deps.logger,
+      deliverTriggered: (userId, results, evaluatedAt) => deliveries.enqueueAlertsTriggered(userId, results, evaluatedAt),
+    }),
+    deliveries,
   };
+}
+
+/** The delivery worker; what it needs from the modules (the current URL and secret) is passed in. */
+export function createWorker(
+  deps: AppDeps,
+  options: { workerId?: string; lookup?: LookupFn } = {},
+): DeliveryWorker {
+  const { config } = deps;
+  const webhooks = webhooksService({ db: deps.database.db, clock: deps.clock, secretBox: deps.secretBox });
+  return createDeliveryWorker({
+    database: deps.database,
+    clock: deps.clock,
+    logger: deps.logger,
+    ...options,
+    config: {
+      concurrency: config.DELIVERY_CONCURRENCY,
+      batchSize: config.DELIVERY_BATCH_SIZE,
+      leaseMs: config.DELIVERY_LEASE_MS,
+      retryBaseMs: config.WEBHOOK_RETRY_BASE_MS,
+      timeoutMs: config.WEBHOOK_TIMEOUT_MS,
+      allowPrivateNetworks: config.WEBHOOK_ALLOW_PRIVATE_NETWORKS,
+    },
+    resolveEndpoint: async (userId) => {
+      const webhook = await webhooks.get(userId);
+      return webhook?.isActive ? { url: webhook.url, secret: webhooks.openSecret(webhook) } : null;
+    },
+  });
 }
 
 /** Builds the yoga instance; never listens (main.ts does). */
 export function createApp(deps: AppDeps): App {
   const { config, logger } = deps;
   const services = createServices(deps);
+  const rateLimiter = createRateLimiter({ config, clock: deps.clock, logger, options: deps.rateLimit });
+  limitRootFields(schema);
 
   return createYoga<ServerContext, Context>({
     schema,
@@ -53,7 +116,7 @@ export function createApp(deps: AppDeps): App {
     maskedErrors: {
       maskError(error) {
         const original = isGraphQLError(error) ? error.originalError : error;
-        if (isGraphQLError(error) && (!original || isGraphQLError(original))) return error;
+        if (isGraphQLError(error) && (!original || isGraphQLError(original))) return withoutOriginalError(error);
         const requestId = randomUUID();
         logger.error('unexpected error', { requestId, error: original });
         return new GraphQLError('Unexpected error.', {
@@ -63,7 +126,18 @@ export function createApp(deps: AppDeps): App {
         });
       },
     },
-    plugins: [useStatusCodes(), useReadiness(deps.database.db), useMetrics(deps.database.db)],
+    plugins: [
+      useRequestBodyLimits(),
+      useGetParamsCheck('/graphql'),
+      useCSRFPrevention({ requestHeaders: ['x-graphql-yoga-csrf', 'x-api-key', 'authorization'] }),
+      useNestingLimit(),
+      ...graphqlLimits(config),
+      useRejectNulBytes(),
+      useStatusCodes(),
+      useRateLimitHeaders(rateLimiter),
+      useReadiness(deps.database.db),
+      useMetrics(deps.database.db),
+    ],
     context: async ({ request, req }): Promise<Context> => {
       const apiKey = readApiKey(request.headers);
       const isAdmin = apiKey !== null && !!config.ADMIN_API_KEY && timingSafeEqualText(apiKey, config.ADMIN_API_KEY);
@@ -74,6 +148,7 @@ export function createApp(deps: AppDeps): App {
         services,
         requestId: randomUUID(),
         clientAddress: clientAddress(request, req, config.TRUST_PROXY),
+        rateLimit: rateLimiter.startRequest(request),
       };
     },
   });
@@ -84,9 +159,22 @@ function isGraphQLError(error: unknown): error is GraphQLError {
   return error instanceof Error && error.name === 'GraphQLError';
 }
 
+/**
+ * Yoga's request-parse errors carry the parser's message, which quotes the client's body back.
+ * The name stays: yoga answers 400 rather than 200 because a non-GraphQL original error exists.
+ */
+function withoutOriginalError(error: GraphQLError): GraphQLError {
+  const original = error.extensions?.originalError as { name?: string } | undefined;
+  if (!original) return error;
+  const extensions = { ...error.extensions, originalError: { name: original.name, message: error.message } };
+  return new GraphQLError(error.message, { nodes: error.nodes, path: error.path, extensions });
+}
+
 function clientAddress(request: Request, req: IncomingMessage | undefined, trustProxy: boolean): string {
   if (trustProxy) {
-    const forwarded = request.headers.get('x-forwarded-for')?.split(',')[0]?.trim();
+    // The last entry is the one the trusted proxy appended; earlier ones come from the client
+    // and would let it pick a fresh rate-limit identity per request.
+    const forwarded = request.headers.get('x-forwarded-for')?.split(',').at(-1)?.trim();
     if (forwarded) return forwarded;
   }
   return req?.socket.remoteAddress ?? 'unknown';

@@ -1,4 +1,8 @@
 import { codedError } from './errors.js';
+import type { AlertsService } from './modules/alerts/alerts.service.js';
+import type { DeliveriesService } from './modules/deliveries/deliveries.service.js';
+import type { QuotesService } from './modules/quotes/quotes.service.js';
+import type { RequestRateLimit } from './rate-limit/request-rate-limit.js';
 import type { User } from './modules/users/users.repository.js';
 import type { UsersService } from './modules/users/users.service.js';
 import type { WebhooksService } from './modules/webhooks/webhooks.service.js';
@@ -6,6 +10,9 @@ import type { WebhooksService } from './modules/webhooks/webhooks.service.js';
 export interface Services {
   users: UsersService;
   webhooks: WebhooksService;
+  quotes: QuotesService;
+  alerts: AlertsService;
+  deliveries: DeliveriesService;
 }
 
 export interface Context {
@@ -15,8 +22,10 @@ export interface Context {
   isAdmin: boolean;
   services: Services;
   requestId: string;
-  /** The peer address, or the first X-Forwarded-For hop when TRUST_PROXY is on. */
+  /** The peer address, or the last X-Forwarded-For entry (the proxy's) when TRUST_PROXY is on. */
   clientAddress: string;
+  /** This request's rate-limit state: charges root fields, feeds the X-RateLimit-* headers. */
+  rateLimit: RequestRateLimit;
 }
 
 export function requireViewer(ctx: Context): User {

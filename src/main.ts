@@ -1,41 +1,26 @@
 import { createServer } from 'node:http';
-import { createApp } from './app.js';
+import { createApp, createWorker } from './app.js';
+import { describeDatabase, loadConfigOrExit, openRuntime } from './bootstrap.js';
 import { systemClock } from './clock.js';
-import { createDb } from './db/client.js';
-import { ConfigError, parseEnv, type Config } from './env.js';
-import { createLogger } from './logger.js';
-import { loadSecretBox } from './modules/webhooks/secret-box.js';
-
-function loadConfig(): Config {
-  try {
-    return parseEnv(process.env);
-  } catch (error) {
-    if (error instanceof ConfigError) {
-      process.stderr.write(`Configuration error: ${error.message}\n`);
-      process.exit(1);
-    }
-    throw error;
-  }
-}
+import { seedDemoQuotes } from './modules/quotes/demo-quotes.js';
 
 async function main(): Promise<void> {
-  const config = loadConfig();
-  const logger = createLogger(config.LOG_LEVEL);
-  const database = await createDb({ databaseUrl: config.DATABASE_URL, dataDir: config.DATA_DIR });
-  await database.migrate();
-  const secretBox = loadSecretBox({
-    key: config.SECRET_ENCRYPTION_KEY,
-    previousKey: config.SECRET_ENCRYPTION_KEY_PREVIOUS,
-    dataDir: config.DATABASE_URL ? undefined : config.DATA_DIR,
-  });
+  const config = loadConfigOrExit();
+  const { logger, database, secretBox } = await openRuntime(config);
+  // Demo quotes only for the embedded database: a real DATABASE_URL never gets made-up prices.
+  if (database.kind === 'pglite' && (await seedDemoQuotes(database.db, systemClock))) {
+    logger.info('loaded DEMO quotes (made-up prices, not market data) into the fresh embedded database');
+  }
   const app = createApp({ database, config, clock: systemClock, logger, secretBox });
+  const worker = config.DELIVERY_WORKER ? createWorker({ database, config, clock: systemClock, logger, secretBox }) : null;
+  await worker?.start();
 
   const server = createServer(app);
   await new Promise<void>((resolve) => server.listen(config.PORT, config.HOST, resolve));
   const shownHost = config.HOST === '0.0.0.0' || config.HOST === '::' ? 'localhost' : config.HOST;
   logger.info('Alertwire is listening', {
     graphiql: `http://${shownHost}:${config.PORT}/graphql`,
-    database: database.kind === 'pglite' ? `embedded PGlite in ${config.DATA_DIR}` : 'PostgreSQL (DATABASE_URL)',
+    database: describeDatabase(database, config),
     webhookPrivateNetworks: config.WEBHOOK_ALLOW_PRIVATE_NETWORKS
       ? 'allowed (WEBHOOK_ALLOW_PRIVATE_NETWORKS=true): receivers on loopback/private addresses get deliveries'
       : 'blocked (WEBHOOK_ALLOW_PRIVATE_NETWORKS=false)',
@@ -50,7 +35,11 @@ async function main(): Promise<void> {
     await new Promise<void>((resolve) => {
       server.close(() => resolve());
       server.closeIdleConnections();
+      // Subscription streams (SSE) never finish by themselves; give them a moment, then cut them.
+      setTimeout(() => server.closeAllConnections(), 2000).unref();
     });
+    await worker?.stop(); // stops claiming, finishes sends in flight, releases the rest
+    await app.dispose(); // closes the rate-limit store's Redis connection
     await database.close();
     logger.info('stopped');
     process.exit(0);

@@ -1,10 +1,14 @@
 import { randomBytes } from 'node:crypto';
-import { createApp, type App } from '../../src/app.js';
+import { createApp, createWorker, type App } from '../../src/app.js';
 import type { Clock } from '../../src/clock.js';
 import type { Database } from '../../src/db/client.js';
+import type { DeliveryWorker } from '../../src/delivery/delivery-worker.js';
+import type { LookupFn } from '../../src/delivery/http-sender.js';
 import { parseEnv, type Config } from '../../src/env.js';
 import { createLogger } from '../../src/logger.js';
 import { createSecretBox, type SecretBox } from '../../src/modules/webhooks/secret-box.js';
+import { STRICT_BUDGETS } from '../../src/rate-limit/budgets.js';
+import type { RateLimitOptions } from '../../src/rate-limit/rate-limiter.js';
 import { createTestDatabaseSource, type TestDatabaseSource } from './test-database.js';
 
 export interface GqlResponse<T = Record<string, any>> {
@@ -27,6 +31,8 @@ export interface TestApp {
   ): Promise<GqlResponse<T>>;
   /** Registers a user through the API and returns its key. */
   register(name?: string): Promise<{ apiKey: string; userId: string; email: string }>;
+  /** Starts a delivery worker on this app's database (or another connection to it); close() stops it. */
+  startWorker(options?: { clock?: Clock; database?: Database; lookup?: LookupFn; workerId?: string; env?: Record<string, string> }): Promise<DeliveryWorker>;
   close(): Promise<void>;
 }
 
@@ -36,7 +42,16 @@ export interface TestAppOptions {
   /** Reuse a database source (another app on the same data, or a restart). */
   source?: TestDatabaseSource;
   secretBox?: SecretBox;
+  /**
+   * Rate-limit budgets. Suites register many users from one address, so by default the strict
+   * built-in budgets are raised (and RATE_LIMIT_MAX defaults high); pass `{}` for the real ones.
+   */
+  rateLimit?: RateLimitOptions;
 }
+
+const RELAXED_RATE_LIMITS: RateLimitOptions = {
+  fieldBudgets: Object.fromEntries(Object.keys(STRICT_BUDGETS).map((field) => [field, { max: 1_000_000, windowMs: 60_000 }])),
+};
 
 export async function createTestApp(options: TestAppOptions = {}): Promise<TestApp> {
   const ownSource = !options.source;
@@ -46,13 +61,14 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
     NODE_ENV: 'test',
     LOG_LEVEL: 'debug',
     WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'true',
+    RATE_LIMIT_MAX: '1000000',
     ...options.env,
   });
   const logs: Record<string, unknown>[] = [];
   const logger = createLogger(config.LOG_LEVEL, (line) => logs.push(JSON.parse(line)));
   const secretBox = options.secretBox ?? createSecretBox(randomBytes(32));
   const clock = options.clock ?? { now: () => new Date() };
-  const app = createApp({ database, config, clock, logger, secretBox });
+  const app = createApp({ database, config, clock, logger, secretBox, rateLimit: options.rateLimit ?? RELAXED_RATE_LIMITS });
 
   const gql: TestApp['gql'] = async (query, { variables, apiKey, headers } = {}) => {
     const response = await app.fetch('http://127.0.0.1/graphql', {
@@ -68,6 +84,7 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
   };
 
   let counter = 0;
+  const workers: DeliveryWorker[] = [];
   return {
     app,
     database,
@@ -85,7 +102,18 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
       if (!payload) throw new Error(`register failed: ${JSON.stringify(res.body)}`);
       return { apiKey: payload.apiKey, userId: payload.user.id, email };
     },
+    async startWorker(worker = {}) {
+      const workerConfig = worker.env ? parseEnv({ NODE_ENV: 'test', WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'true', ...options.env, ...worker.env }) : config;
+      const started = createWorker(
+        { database: worker.database ?? database, config: workerConfig, clock: worker.clock ?? clock, logger, secretBox },
+        { lookup: worker.lookup, workerId: worker.workerId },
+      );
+      workers.push(started);
+      await started.start();
+      return started;
+    },
     async close() {
+      await Promise.all(workers.map((w) => w.stop()));
       await app.dispose();
       await database.close();
       if (ownSource) await source.destroy();

@@ -1,9 +1,10 @@
+import { PRIVATE_NETWORKS_SETTING, privateHostReason } from '../../delivery/address-policy.js';
 import { InvalidWebhookUrl } from '../../errors.js';
 
 export const MAX_WEBHOOK_URL_LENGTH = 2048;
 
 /** The URL rules of setWebhook; returns the URL as given, or throws InvalidWebhookUrl carrying it. */
-export function checkWebhookUrl(url: string): URL {
+export function checkWebhookUrl(url: string, options: { allowPrivateNetworks?: boolean } = {}): URL {
   const reject = (reason: string): never => {
     throw new InvalidWebhookUrl(`Invalid webhook URL: ${reason}`, url);
   };
@@ -19,5 +20,9 @@ export function checkWebhookUrl(url: string): URL {
   if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') reject('the scheme must be http or https');
   if (!parsed.hostname) reject('the URL has no host');
   if (parsed.username || parsed.password) reject('credentials in the URL are not allowed; use the secret instead');
+  if (options.allowPrivateNetworks === false) {
+    const reason = privateHostReason(parsed.hostname);
+    if (reason) reject(`the host ${reason}; deliveries to private networks are off (${PRIVATE_NETWORKS_SETTING}=true allows them)`);
+  }
   return parsed;
 }

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { Clock } from '../../clock.js';
 import type { Db } from '../../db/client.js';
+import { failPending, WEBHOOK_DELETED_REASON } from '../../delivery/delivery-queue.js';
 import { WebhookNotFound, validationErrorFromZod } from '../../errors.js';
 import type { SecretBox } from './secret-box.js';
 import { checkWebhookUrl } from './webhook-url.js';
@@ -15,6 +16,8 @@ export interface WebhooksDeps {
   db: Db;
   clock: Clock;
   secretBox: SecretBox;
+  /** false: refuse literal private addresses and localhost (WEBHOOK_ALLOW_PRIVATE_NETWORKS). */
+  allowPrivateNetworks?: boolean;
 }
 
 export function webhooksService(deps: WebhooksDeps) {
@@ -23,7 +26,7 @@ export function webhooksService(deps: WebhooksDeps) {
     get: (userId: string) => repo.findByUser(userId),
 
     async set(userId: string, input: { url: string; secret?: string | null | undefined }) {
-      checkWebhookUrl(input.url);
+      checkWebhookUrl(input.url, { allowPrivateNetworks: deps.allowPrivateNetworks });
       let sealed = null;
       if (input.secret !== undefined && input.secret !== null) {
         const parsed = Secret.safeParse(input.secret);
@@ -47,7 +50,12 @@ export function webhooksService(deps: WebhooksDeps) {
     },
 
     async delete(userId: string) {
-      if (!(await repo.deleteByUser(userId))) throw new WebhookNotFound();
+      // One transaction: nothing can be enqueued between the delete and the cancel, and a worker
+      // whose send is in flight finds the row FAILED and records nothing.
+      await deps.db.transaction(async (tx) => {
+        if (!(await webhooksRepository(tx).deleteByUser(userId))) throw new WebhookNotFound();
+        await failPending(tx, { userId }, WEBHOOK_DELETED_REASON, deps.clock.now());
+      });
       return { message: 'Webhook deleted successfully' };
     },
 
