@@ -21,8 +21,23 @@ export function createLogger(level: LogLevel, write: (line: string) => void = (l
 function serialize(fields: Record<string, unknown> | undefined): Record<string, unknown> | undefined {
   if (!fields) return undefined;
   const out: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(fields)) {
-    out[key] = value instanceof Error ? { name: value.name, message: value.message, stack: value.stack } : value;
-  }
+  for (const [key, value] of Object.entries(fields)) out[key] = value instanceof Error ? serializeError(value) : value;
   return out;
+}
+
+// drizzle's query errors end their message with the bound parameters (payload bodies, webhook
+// URLs, hashes): the log keeps the SQL text, never the values.
+const withoutParams = (text: string) => text.replace(/\nparams: [\s\S]*?(?=\n    at |$)/, '\nparams: [redacted]');
+
+/** An error and its cause chain (where the driver's code and message are), parameters removed. */
+export function serializeError(error: Error, depth = 0): Record<string, unknown> {
+  const code = (error as { code?: unknown }).code;
+  const cause = (error as { cause?: unknown }).cause;
+  return {
+    name: error.name,
+    message: withoutParams(error.message),
+    ...(code !== undefined ? { code } : {}),
+    ...(depth === 0 && error.stack ? { stack: withoutParams(error.stack) } : {}),
+    ...(cause instanceof Error && depth < 5 ? { cause: serializeError(cause, depth + 1) } : {}),
+  };
 }
