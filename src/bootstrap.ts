@@ -1,4 +1,6 @@
+import { isNotNull } from 'drizzle-orm';
 import { createDb, type Database } from './db/client.js';
+import { webhooks } from './db/tables.js';
 import { ConfigError, parseEnv, type Config } from './env.js';
 import { createLogger, type Logger } from './logger.js';
 import { loadSecretBox, type SecretBox } from './modules/webhooks/secret-box.js';
@@ -23,16 +25,36 @@ export interface Runtime {
 }
 
 /** What both entry points (API and worker) start from: a migrated database and the secret key. */
-export async function openRuntime(config: Config): Promise<Runtime> {
-  const logger = createLogger(config.LOG_LEVEL);
+export async function openRuntime(config: Config, logger: Logger = createLogger(config.LOG_LEVEL)): Promise<Runtime> {
   const database = await createDb({ databaseUrl: config.DATABASE_URL, dataDir: config.DATA_DIR });
   await database.migrate();
   const secretBox = loadSecretBox({
     key: config.SECRET_ENCRYPTION_KEY,
     previousKey: config.SECRET_ENCRYPTION_KEY_PREVIOUS,
-    dataDir: config.DATABASE_URL ? undefined : config.DATA_DIR,
+    dataDir: config.DATA_DIR,
   });
+  if (config.DATABASE_URL && !config.SECRET_ENCRYPTION_KEY) {
+    logger.warn('SECRET_ENCRYPTION_KEY is not set: webhook secrets are sealed with a key generated in DATA_DIR; every process on this database needs that same key (set SECRET_ENCRYPTION_KEY)', {
+      keyFile: `${config.DATA_DIR}/secret-encryption.key`,
+    });
+  }
+  await warnAboutUnreadableSecrets(database, secretBox, logger);
   return { logger, database, secretBox };
+}
+
+/** Says at start, not at the first delivery, when stored secrets were sealed with a key we lack. */
+async function warnAboutUnreadableSecrets(database: Database, secretBox: SecretBox, logger: Logger): Promise<void> {
+  const rows = await database.db
+    .selectDistinct({ keyId: webhooks.secretKeyId })
+    .from(webhooks)
+    .where(isNotNull(webhooks.secretKeyId));
+  const unknown = rows.map((r) => r.keyId!).filter((id) => !secretBox.hasKey(id));
+  if (unknown.length > 0) {
+    logger.warn(
+      'some webhook secrets were sealed with a key that is not configured; their deliveries will fail until SECRET_ENCRYPTION_KEY or SECRET_ENCRYPTION_KEY_PREVIOUS holds it',
+      { unknownKeyIds: unknown },
+    );
+  }
 }
 
 export function describeDatabase(database: Database, config: Config): string {

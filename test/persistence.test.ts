@@ -1,7 +1,12 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { openRuntime } from '../src/bootstrap.js';
+import { createDb } from '../src/db/client.js';
+import { parseEnv } from '../src/env.js';
+import { createLogger } from '../src/logger.js';
 import { loadSecretBox } from '../src/modules/webhooks/secret-box.js';
 import { createTestApp } from './helpers/test-app.js';
 import { backend, createTestDatabaseSource } from './helpers/test-database.js';
@@ -48,11 +53,63 @@ describe('embedded encryption key', () => {
     expect(loadSecretBox({ dataDir: dir }).open(sealed)).toBe('hello');
   });
 
+  it('stays readable as a previous key once SECRET_ENCRYPTION_KEY is configured', () => {
+    const dir = path.join(dataDir, 'then-configured');
+    const sealedWithFile = loadSecretBox({ dataDir: dir }).seal('before');
+    const configured = loadSecretBox({ key: Buffer.alloc(32, 9).toString('base64'), dataDir: dir });
+    expect(configured.open(sealedWithFile)).toBe('before');
+    expect(configured.isStale(sealedWithFile)).toBe(true);
+    expect(configured.isStale(configured.seal('after'))).toBe(false);
+  });
+
   it('is not needed in the folder when SECRET_ENCRYPTION_KEY is given', () => {
     const dir = path.join(dataDir, 'configured');
     const key = Buffer.alloc(32, 7).toString('base64');
     const sealed = loadSecretBox({ key, dataDir: dir }).seal('x');
     expect(existsSync(path.join(dir, 'secret-encryption.key'))).toBe(false);
     expect(loadSecretBox({ key }).open(sealed)).toBe('x');
+  });
+});
+
+describe('start-up', () => {
+  it('warns, naming the settings, when stored secrets were sealed with a key that is not configured', async () => {
+    const dir = path.join(dataDir, 'runtime');
+    const source = await createTestDatabaseSource({ dataDir: dir });
+    const app = await createTestApp({ source, secretBox: loadSecretBox({ dataDir: path.join(dir, 'old-key') }) });
+    const { apiKey } = await app.register();
+    await app.gql(`mutation { setWebhook(input: { url: "https://example.com/k", secret: "s" }) { __typename } }`, { apiKey });
+    await app.close();
+
+    const lines: string[] = [];
+    const config = parseEnv({
+      LOG_LEVEL: 'warn',
+      DATA_DIR: dir,
+      SECRET_ENCRYPTION_KEY: Buffer.alloc(32, 3).toString('base64'),
+      ...(source.url ? { DATABASE_URL: source.url } : {}),
+    });
+    const runtime = await openRuntime(config, createLogger('warn', (l) => lines.push(l)));
+    await runtime.database.close();
+    await source.destroy();
+    const warning = lines.map((l) => JSON.parse(l)).find((e) => e.msg.includes('not configured'));
+    expect(warning?.msg).toMatch(/SECRET_ENCRYPTION_KEY or SECRET_ENCRYPTION_KEY_PREVIOUS/);
+    expect(warning?.unknownKeyIds).toHaveLength(1);
+  });
+});
+
+describe('embedded database folder', () => {
+  it('is opened by one process at a time; a lock left by a dead process is taken over', async () => {
+    const dir = path.join(dataDir, 'locked');
+    const first = await createDb({ dataDir: dir });
+    await expect(createDb({ dataDir: dir })).rejects.toThrow(
+      `The embedded database in ${dir} is in use by process ${process.pid}: stop it first, or set DATABASE_URL`,
+    );
+    await first.close();
+    expect(existsSync(path.join(dir, 'pgdata.lock'))).toBe(false);
+
+    const deadPid = spawnSync('true').pid;
+    writeFileSync(path.join(dir, 'pgdata.lock'), String(deadPid));
+    const again = await createDb({ dataDir: dir });
+    expect(readFileSync(path.join(dir, 'pgdata.lock'), 'utf8')).toBe(String(process.pid));
+    await again.close();
   });
 });

@@ -14,6 +14,8 @@ export interface SecretBox {
   open(sealed: SealedSecret): string;
   /** True when the row was sealed with a key other than the current one and should be re-sealed. */
   isStale(sealed: SealedSecret): boolean;
+  /** True when a key with this id is configured (current or previous). */
+  hasKey(keyId: string): boolean;
 }
 
 const keyIdOf = (key: Buffer) => createHash('sha256').update(key).digest('hex').slice(0, 12);
@@ -38,14 +40,16 @@ export function createSecretBox(current: Buffer, previous: Buffer[] = []): Secre
       return Buffer.concat([decipher.update(raw.subarray(28)), decipher.final()]).toString('utf8');
     },
     isStale: ({ keyId }) => keyId !== currentId,
+    hasKey: (keyId) => keys.has(keyId),
   };
 }
 
 const KEY_FILE = 'secret-encryption.key';
 
 /**
- * The configured key, or (embedded mode) one generated once and kept in the data folder so
- * secrets still decrypt after a restart.
+ * The configured key, or one generated once and kept in the data folder so secrets still
+ * decrypt after a restart. A key file left in the folder stays readable as a previous key when
+ * SECRET_ENCRYPTION_KEY is set later, so configuring a key never strands existing secrets.
  */
 export function loadSecretBox(options: {
   key?: string | undefined;
@@ -53,13 +57,18 @@ export function loadSecretBox(options: {
   dataDir?: string | undefined;
 }): SecretBox {
   const previous = options.previousKey ? [Buffer.from(options.previousKey, 'base64')] : [];
-  if (options.key) return createSecretBox(Buffer.from(options.key, 'base64'), previous);
-  if (!options.dataDir) return createSecretBox(randomBytes(32), previous);
-  const file = path.join(options.dataDir, KEY_FILE);
+  const file = options.dataDir ? path.join(options.dataDir, KEY_FILE) : undefined;
+  if (options.key) {
+    const kept = file && existsSync(file) ? [readKeyFile(file)] : [];
+    return createSecretBox(Buffer.from(options.key, 'base64'), [...previous, ...kept]);
+  }
+  if (!file) return createSecretBox(randomBytes(32), previous);
   if (!existsSync(file)) {
-    mkdirSync(options.dataDir, { recursive: true });
+    mkdirSync(path.dirname(file), { recursive: true });
     writeFileSync(file, randomBytes(32).toString('base64'), { mode: 0o600, flag: 'wx' });
     chmodSync(file, 0o600);
   }
-  return createSecretBox(Buffer.from(readFileSync(file, 'utf8').trim(), 'base64'), previous);
+  return createSecretBox(readKeyFile(file), previous);
 }
+
+const readKeyFile = (file: string) => Buffer.from(readFileSync(file, 'utf8').trim(), 'base64');
