@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { systemClock } from '../src/clock.js';
-import { createDb } from '../src/db/client.js';
-import { parseEnv } from '../src/env.js';
+import { loadConfigOrExit } from '../src/bootstrap.js';
+import { createDb, type Database } from '../src/db/client.js';
 import { quotesRepository } from '../src/modules/quotes/quotes.repository.js';
 import { parseQuotesCsv } from '../src/modules/quotes/quotes-csv.js';
 
@@ -26,8 +26,15 @@ if (problems.length > 0) {
   process.exit(1);
 }
 
-const config = parseEnv(process.env);
-const database = await createDb({ databaseUrl: config.DATABASE_URL, dataDir: config.DATA_DIR });
+const config = loadConfigOrExit();
+let database: Database;
+try {
+  database = await createDb({ databaseUrl: config.DATABASE_URL, dataDir: config.DATA_DIR });
+} catch (error) {
+  // e.g. the embedded database is held by a running server
+  console.error(`cannot open the database: ${error instanceof Error ? error.message : String(error)}`);
+  process.exit(1);
+}
 try {
   await database.migrate();
   await quotesRepository(database.db).record(points);

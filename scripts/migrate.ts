@@ -1,8 +1,13 @@
+import { loadConfigOrExit } from '../src/bootstrap.js';
 import { createDb } from '../src/db/client.js';
-import { parseEnv } from '../src/env.js';
 
-const config = parseEnv(process.env);
-const database = await createDb({ databaseUrl: config.DATABASE_URL, dataDir: config.DATA_DIR });
-await database.migrate();
-await database.close();
-console.log(`migrations applied (${database.kind})`);
+const config = loadConfigOrExit();
+try {
+  const database = await createDb({ databaseUrl: config.DATABASE_URL, dataDir: config.DATA_DIR });
+  await database.migrate();
+  await database.close();
+  console.log(`migrations applied (${database.kind})`);
+} catch (error) {
+  console.error(`migration failed: ${error instanceof Error ? error.message : String(error)}`);
+  process.exit(1);
+}

@@ -12,11 +12,24 @@ async function main(): Promise<void> {
     logger.info('loaded DEMO quotes (made-up prices, not market data) into the fresh embedded database');
   }
   const app = createApp({ database, config, clock: systemClock, logger, secretBox });
+  const server = createServer(app);
+  try {
+    // Listen before the worker starts: a taken port must not leave a worker sending.
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(config.PORT, config.HOST, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+  } catch (error) {
+    await app.dispose();
+    await database.close();
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new Error(code === 'EADDRINUSE' ? `port ${config.PORT} on ${config.HOST} is already in use (set PORT)` : String(error));
+  }
   const worker = config.DELIVERY_WORKER ? createWorker({ database, config, clock: systemClock, logger, secretBox }) : null;
   await worker?.start();
-
-  const server = createServer(app);
-  await new Promise<void>((resolve) => server.listen(config.PORT, config.HOST, resolve));
   const shownHost = config.HOST === '0.0.0.0' || config.HOST === '::' ? 'localhost' : config.HOST;
   logger.info('Alertwire is listening', {
     graphiql: `http://${shownHost}:${config.PORT}/graphql`,

@@ -1,14 +1,16 @@
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { PGlite } from '@electric-sql/pglite';
 import { sql } from 'drizzle-orm';
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
+import { readMigrationFiles } from 'drizzle-orm/migrator';
 import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
 import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator';
 import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js';
 import { migrate as migratePostgres } from 'drizzle-orm/postgres-js/migrator';
 import postgres from 'postgres';
+import { queryRows } from './rows.js';
 import { tables, type Tables } from './tables.js';
 
 /** A drizzle database or transaction: both backends share this type and every query path. */
@@ -35,19 +37,36 @@ const MIGRATIONS_FOLDER = fileURLToPath(new URL('../../drizzle', import.meta.url
 // Any constant works; it only has to be the same in every Alertwire process.
 const MIGRATION_LOCK_KEY = 7_242_001;
 
+/** True when the newest migration shipped with this code has been applied to the database. */
+export async function isMigrated(db: Db): Promise<boolean> {
+  const newest = Math.max(...readMigrationFiles({ migrationsFolder: MIGRATIONS_FOLDER }).map((m) => m.folderMillis));
+  const [row] = await queryRows<{ applied: string | null }>(
+    db,
+    sql`select max(created_at)::text as applied from drizzle.__drizzle_migrations /* isMigrated */`,
+  );
+  return Number(row?.applied ?? 0) >= newest;
+}
+
 export async function createDb(config: DbConfig): Promise<Database> {
   return config.databaseUrl ? createPostgres(config.databaseUrl) : createPglite(config.dataDir);
 }
 
 async function createPglite(dataDir: string | undefined): Promise<Database> {
   let client: PGlite;
+  let unlock = () => {};
   if (dataDir) {
     mkdirSync(dataDir, { recursive: true });
+    unlock = lockDataDir(dataDir);
     client = new PGlite(path.join(dataDir, 'pgdata'));
   } else {
     client = new PGlite();
   }
-  await client.waitReady;
+  try {
+    await client.waitReady;
+  } catch (error) {
+    unlock();
+    throw error;
+  }
   const db = drizzlePglite(client, { schema: tables }) as unknown as Db;
   return {
     kind: 'pglite',
@@ -55,8 +74,52 @@ async function createPglite(dataDir: string | undefined): Promise<Database> {
     // One PGlite owns its data folder, so there is no other process to race with.
     migrate: () => migratePglite(db as never, { migrationsFolder: MIGRATIONS_FOLDER }),
     listen: async (channel, onPayload) => client.listen(channel, onPayload),
-    close: () => client.close(),
+    close: async () => {
+      try {
+        await client.close();
+      } finally {
+        unlock();
+      }
+    },
   };
+}
+
+export class DataDirInUse extends Error {
+  override name = 'DataDirInUse';
+}
+
+/**
+ * PGlite does not lock its folder, and two processes writing one folder corrupt it. A pid file
+ * makes the second opener fail with a clear message; a file left by a dead process is taken over.
+ */
+function lockDataDir(dataDir: string): () => void {
+  const file = path.join(dataDir, 'pgdata.lock');
+  for (let tries = 0; tries < 2; tries++) {
+    try {
+      writeFileSync(file, String(process.pid), { flag: 'wx' });
+      return () => rmSync(file, { force: true });
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      const pid = Number(readFileSync(file, 'utf8'));
+      if (isAlive(pid)) {
+        throw new DataDirInUse(
+          `The embedded database in ${dataDir} is in use by process ${pid}: stop it first, or set DATABASE_URL so several processes share a PostgreSQL`,
+        );
+      }
+      rmSync(file, { force: true });
+    }
+  }
+  throw new DataDirInUse(`Could not lock the embedded database in ${dataDir}`);
+}
+
+function isAlive(pid: number): boolean {
+  if (!Number.isInteger(pid) || pid <= 0) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }
 
 async function createPostgres(url: string): Promise<Database> {
