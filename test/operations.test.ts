@@ -1,3 +1,4 @@
+import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { deliveryAttempts, webhookDeliveries } from '../src/db/tables.js';
 import { createTestApp, type TestApp } from './helpers/test-app.js';
@@ -56,6 +57,21 @@ describe('operations endpoints', () => {
     expect(text).toContain('alertwire_delivery_attempt_duration_ms_bucket{le="250"} 1');
     expect(text).toContain('alertwire_delivery_attempt_duration_ms_sum 120');
     expect(text).toContain('alertwire_delivery_attempt_duration_ms_count 1');
+  });
+});
+
+describe('readiness of an outdated database', () => {
+  it('GET /ready answers 503 while the newest migration is not applied', async () => {
+    const other = await createTestApp();
+    try {
+      await other.database.db.execute(
+        sql`delete from drizzle.__drizzle_migrations where created_at = (select max(created_at) from drizzle.__drizzle_migrations)`,
+      );
+      const res = await other.app.fetch('http://127.0.0.1/ready');
+      expect(res.status).toBe(503);
+    } finally {
+      await other.close();
+    }
   });
 });
 
