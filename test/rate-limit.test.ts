@@ -154,6 +154,7 @@ describe('strict built-in budgets for calls that send HTTP requests', () => {
   it.each([
     ['sendTestWebhook', `mutation { sendTestWebhook { __typename } }`, {}],
     ['redeliverWebhookDelivery', `mutation($id: ID!) { redeliverWebhookDelivery(id: $id) { __typename } }`, { id: randomUUID() }],
+    ['triggeredAlerts', `{ triggeredAlerts { summary { triggeredCount } } }`, {}],
   ])('%s', async (field, query, variables) => {
     const { max } = STRICT_BUDGETS[field]!;
     const t = await appWith({ rateLimit: {} });

@@ -14,6 +14,8 @@ export const STRICT_BUDGETS: Readonly<Record<string, Budget>> = {
   register: { max: 10, windowMs: 60 * 60_000 },
   sendTestWebhook: { max: 5, windowMs: 60_000 },
   redeliverWebhookDelivery: { max: 10, windowMs: 60_000 },
+  // Each call may enqueue a signed POST; 30 a minute still lets a client poll every 2 s.
+  triggeredAlerts: { max: 30, windowMs: 60_000 },
 };
 
 /** Fields anyone may call without a key; their budget is per client address. */
