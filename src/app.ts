@@ -18,7 +18,7 @@ import { limitRootFields } from './rate-limit/limit-root-fields.js';
 import { useRateLimitHeaders } from './rate-limit/rate-limit-headers.plugin.js';
 import { createRateLimiter, type RateLimitOptions } from './rate-limit/rate-limiter.js';
 import { createDeliveryEventHub } from './delivery/delivery-events.js';
-import { createDeliveryWorker, type DeliveryWorker } from './delivery/delivery-worker.js';
+import { createDeliveryWorker, EndpointUnusable, type DeliveryWorker } from './delivery/delivery-worker.js';
 import type { LookupFn } from './delivery/http-sender.js';
 import { deliveriesService } from './modules/deliveries/deliveries.service.js';
 import { useMetrics } from './metrics/metrics.plugin.js';
@@ -95,10 +95,21 @@ export function createWorker(
     },
     resolveEndpoint: async (userId) => {
       const webhook = await webhooks.get(userId);
-      return webhook?.isActive ? { url: webhook.url, secret: webhooks.openSecret(webhook) } : null;
+      if (!webhook?.isActive) return null;
+      let secret: string | null;
+      try {
+        secret = webhooks.openSecret(webhook);
+      } catch (error) {
+        // No retry can fix this: the keys it was sealed with are not configured.
+        throw new EndpointUnusable(UNREADABLE_SECRET, { cause: error });
+      }
+      return { url: webhook.url, secret };
     },
   });
 }
+
+export const UNREADABLE_SECRET =
+  'The webhook secret cannot be decrypted with the configured keys (SECRET_ENCRYPTION_KEY / SECRET_ENCRYPTION_KEY_PREVIOUS)';
 
 /** Builds the yoga instance; never listens (main.ts does). */
 export function createApp(deps: AppDeps): App {

@@ -49,15 +49,19 @@ describe('webhookDeliveries (no worker running: deliveries stay PENDING)', () =>
     expect(result.deliveries[0]).toMatchObject({ status: 'PENDING', event: 'webhook.ping', attempts: 0 });
   });
 
-  it('keeps only the 50 newest: 55 deliveries → the 50 newest', async () => {
+  it('keeps only the 50 newest: 55 finished deliveries → the 50 newest', async () => {
     const { apiKey, userId } = await userWithWebhook();
     const ids: string[] = [];
-    for (let i = 0; i < 55; i++) ids.push(await ping(apiKey));
+    for (let i = 0; i < 54; i++) ids.push(await ping(apiKey));
+    // Deleting the webhook finishes them (FAILED) without a worker.
+    await t.gql(DELETE, { apiKey });
+    await t.gql(SET, { apiKey, variables: { input: { url: receiver.url } } });
+    ids.push(await ping(apiKey));
     const result = await history(apiKey);
     expect(result.count).toBe(50);
     expect(result.deliveries.map((d: { id: string }) => d.id)).toEqual(ids.slice(5).reverse());
     const stored = await t.database.db.select().from(webhookDeliveries).where(eq(webhookDeliveries.userId, userId));
-    expect(stored).toHaveLength(50);
+    expect(stored.map((d) => d.id).sort()).toEqual(ids.slice(5).sort());
   });
 
   it('a new delivery is PENDING, due now, with an empty attempt log', async () => {
@@ -113,6 +117,31 @@ describe('webhookDeliveries (no worker running: deliveries stay PENDING)', () =>
     const res = await t.gql(HISTORY);
     expect(res.status).toBe(401);
     expect(res.body.errors![0]!.extensions!.code).toBe('UNAUTHENTICATED');
+  });
+});
+
+describe('pending deliveries are never pruned', () => {
+  it('55 pending deliveries are all kept, the history shows the newest 50, and all 55 are sent', async () => {
+    const { apiKey, userId } = await userWithWebhook();
+    const ids: string[] = [];
+    for (let i = 0; i < 55; i++) ids.push(await ping(apiKey));
+    const stored = await t.database.db.select().from(webhookDeliveries).where(eq(webhookDeliveries.userId, userId));
+    expect(stored.filter((d) => d.status === 'PENDING')).toHaveLength(55);
+    const result = await history(apiKey);
+    expect(result).toMatchObject({ count: 50, maxRecords: 50 });
+    expect(result.deliveries.map((d: { id: string }) => d.id)).toEqual(ids.slice(5).reverse());
+    expect((await history(apiKey, 'PENDING')).count).toBe(50);
+
+    const sender = await t.startWorker();
+    try {
+      await eventually(() => {
+        const received = new Set(receiver.requests.map((r) => r.headers['x-webhook-delivery']));
+        expect(ids.filter((id) => !received.has(id))).toEqual([]);
+      });
+      await eventually(async () => expect((await history(apiKey, 'DELIVERED')).count).toBe(50));
+    } finally {
+      await sender.stop();
+    }
   });
 });
 

@@ -1,10 +1,10 @@
 import { eq } from 'drizzle-orm';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { Clock } from '../src/clock.js';
 import type { Database } from '../src/db/client.js';
 import { deliveryAttempts, webhookDeliveries } from '../src/db/tables.js';
 import { claimDue } from '../src/delivery/delivery-queue.js';
 import type { DeliveryWorker } from '../src/delivery/delivery-worker.js';
+import { movableClock } from './helpers/clock.js';
 import { createReceiver, eventually, type Receiver } from './helpers/receiver.js';
 import { createTestApp, type TestApp } from './helpers/test-app.js';
 import { backend, createTestDatabaseSource, type TestDatabaseSource } from './helpers/test-database.js';
@@ -13,32 +13,6 @@ const LEASE_MS = 60_000;
 const SET = `mutation($input: SetWebhookInput!) { setWebhook(input: $input) { __typename } }`;
 const PING = `mutation { sendTestWebhook { ... on SendTestWebhookSuccess { delivery { id } } } }`;
 const DELETE = `mutation { deleteWebhook { __typename } }`;
-
-/** Real time plus an offset the test moves forward; timers fire when the moved time reaches them. */
-function movableClock(): Clock & { advance(ms: number): void } {
-  let offset = 0;
-  const timers = new Set<{ at: number; fn: () => void; real: NodeJS.Timeout }>();
-  const now = () => Date.now() + offset;
-  return {
-    now: () => new Date(now()),
-    setTimer(fn, ms) {
-      const timer = { at: now() + ms, fn, real: setTimeout(() => timers.delete(timer) && fn(), Math.max(0, ms)) };
-      timers.add(timer);
-      return () => {
-        timers.delete(timer);
-        clearTimeout(timer.real);
-      };
-    },
-    advance(ms) {
-      offset += ms;
-      for (const timer of [...timers].filter((t) => t.at <= now())) {
-        timers.delete(timer);
-        clearTimeout(timer.real);
-        timer.fn();
-      }
-    },
-  };
-}
 
 let source: TestDatabaseSource;
 let t: TestApp;
@@ -147,6 +121,54 @@ describe('the durable queue', () => {
     await receiver.waitFor(1);
     await eventually(async () => expect((await row(laterId)).status).toBe('DELIVERED'));
     expect(receiver.requests.map((r) => r.headers['x-webhook-delivery'])).toEqual([laterId]);
+  });
+
+  it('rows claimed ahead whose lease ran out are not sent again: two workers, each delivery received once', async () => {
+    receiver = await createReceiver(() => ({ status: 200, delayMs: 300 }));
+    const a = await userWithWebhook(receiver.url);
+    const ids: string[] = [];
+    for (let i = 0; i < 8; i++) ids.push(await ping(a.apiKey));
+    // Leases shorter than a worker's queue takes to send: a row claimed ahead expires while it waits.
+    const env = { DELIVERY_LEASE_MS: '1000', WEBHOOK_TIMEOUT_MS: '900', DELIVERY_CONCURRENCY: '1', DELIVERY_BATCH_SIZE: '5' };
+    const one = await startWorker({ env, workerId: 'lease-one' });
+    const two = await startWorker({ env, workerId: 'lease-two', database: await anotherConnection() });
+    await eventually(async () => expect((await Promise.all(ids.map(row))).map((r) => r.status)).toEqual(ids.map(() => 'DELIVERED')));
+    await Promise.all([one.stop(), two.stop()]);
+
+    expect(receiver.requests.map((r) => r.headers['x-webhook-delivery']).sort()).toEqual([...ids].sort());
+    for (const id of ids) expect(await attemptsOf(id)).toHaveLength(1);
+  });
+
+  it('a delivery cancelled by deleteWebhook while claimed ahead is never sent, not even to a new webhook', async () => {
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    receiver = await createReceiver(() => ({ status: 200, until: held }));
+    const next = await createReceiver();
+    try {
+      const a = await userWithWebhook(receiver.url);
+      const [inFlight, waiting] = [await ping(a.apiKey), await ping(a.apiKey)];
+      await startWorker({ env: { DELIVERY_CONCURRENCY: '1', DELIVERY_BATCH_SIZE: '5' } });
+      // The worker sends the first and holds the second, claimed with it, until a slot frees.
+      await receiver.waitFor(1);
+      expect(receiver.requests[0]!.headers['x-webhook-delivery']).toBe(inFlight);
+      expect((await row(waiting)).leaseOwner).not.toBeNull();
+
+      expect((await t.gql(DELETE, { apiKey: a.apiKey })).body.data!.deleteWebhook.__typename).toBe('DeleteWebhookSuccess');
+      await t.gql(SET, { apiKey: a.apiKey, variables: { input: { url: next.url } } });
+      const later = await ping(a.apiKey);
+      release();
+
+      // One worker, one slot, oldest first: the cancelled row is reached before the later one.
+      await next.waitFor(1);
+      await eventually(async () => expect((await row(later)).status).toBe('DELIVERED'));
+      expect(next.requests.map((r) => r.headers['x-webhook-delivery'])).toEqual([later]);
+      expect(receiver.requests).toHaveLength(1);
+      expect(await row(waiting)).toMatchObject({ status: 'FAILED', failureReason: 'Webhook deleted before delivery', attempts: 0 });
+      expect(await attemptsOf(waiting)).toEqual([]);
+    } finally {
+      release();
+      await next.close();
+    }
   });
 
   it('on shutdown a worker finishes the send in flight and gives back what it had not started', async () => {

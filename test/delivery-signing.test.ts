@@ -2,8 +2,10 @@ import { createHmac, randomBytes, randomUUID } from 'node:crypto';
 import { Webhook } from 'standardwebhooks';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createServices } from '../src/app.js';
+import { DELIVERY_CHANGED_CHANNEL } from '../src/delivery/delivery-events.js';
 import type { DeliveryWorker } from '../src/delivery/delivery-worker.js';
 import { createLogger } from '../src/logger.js';
+import { createSecretBox } from '../src/modules/webhooks/secret-box.js';
 import { createReceiver, eventually, type Receiver } from './helpers/receiver.js';
 import { createTestApp, type TestApp } from './helpers/test-app.js';
 
@@ -123,6 +125,33 @@ describe('a signed delivery', () => {
     const [request] = await receiver.waitFor(1);
     expect(request!.headers['x-webhook-delivery']).toBe(id);
     expect(request!.headers['x-webhook-signature']).toBe(independentHmac('new-secret', request!.body));
+  });
+});
+
+describe('a secret the worker cannot decrypt', () => {
+  it('ends the delivery FAILED at once, saying which keys to check, and publishes the change', async () => {
+    receiver = await createReceiver();
+    const { apiKey } = await userWithWebhook(receiver.url, 'sealed-with-a-key-the-worker-lacks');
+    const changes: { id: string; status: string; failureReason: string | null }[] = [];
+    const unlisten = await t.database.listen(DELIVERY_CHANGED_CHANNEL, (payload) => changes.push(JSON.parse(payload)));
+    try {
+      const id = (await t.gql(PING, { apiKey })).body.data!.sendTestWebhook.delivery.id;
+      worker = await t.startWorker({ secretBox: createSecretBox(randomBytes(32)) });
+      const reason =
+        'The webhook secret cannot be decrypted with the configured keys (SECRET_ENCRYPTION_KEY / SECRET_ENCRYPTION_KEY_PREVIOUS)';
+      const failed = await eventually(async () => {
+        const res = await t.gql(HISTORY, { apiKey });
+        const delivery = res.body.data!.webhookDeliveries.deliveries.find((d: { id: string }) => d.id === id);
+        expect(delivery.status).toBe('FAILED');
+        return delivery;
+      });
+      expect(failed).toMatchObject({ attempts: 0, httpStatus: null, failureKind: null, failureReason: reason, attemptLog: [] });
+      expect(failed.completedAt).not.toBeNull();
+      await eventually(() => expect(changes).toContainEqual(expect.objectContaining({ id, status: 'FAILED', failureReason: reason })));
+      expect(receiver.requests).toHaveLength(0);
+    } finally {
+      await unlisten();
+    }
   });
 });
 

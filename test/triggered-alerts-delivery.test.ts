@@ -1,10 +1,9 @@
 import { createHmac } from 'node:crypto';
-import { createServer, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { webhookDeliveries } from '../src/db/tables.js';
 import { createTestApp, type TestApp } from './helpers/test-app.js';
-import { createReceiver, type Receiver } from './helpers/receiver.js';
+import { createReceiver, eventually, type Receiver } from './helpers/receiver.js';
 
 const ADMIN_KEY = 'admin-key-0123456789';
 const SECRET = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';
@@ -16,7 +15,10 @@ const CHECK = `{ triggeredAlerts {
 let t: TestApp;
 let receiver: Receiver;
 beforeAll(async () => {
-  t = await createTestApp({ env: { ADMIN_API_KEY: ADMIN_KEY, WEBHOOK_RETRY_BASE_MS: '10' } });
+  t = await createTestApp({
+    // A send may take far longer than a test may: only the query's own answer can end the wait below.
+    env: { ADMIN_API_KEY: ADMIN_KEY, WEBHOOK_RETRY_BASE_MS: '10', WEBHOOK_TIMEOUT_MS: '120000', DELIVERY_LEASE_MS: '180000' },
+  });
   receiver = await createReceiver();
   await t.gql(`mutation($input: [QuoteInput!]!) { upsertQuotes(input: $input) { count } }`, {
     apiKey: ADMIN_KEY,
@@ -100,31 +102,38 @@ describe('triggeredAlerts and delivery', () => {
     expect(rows.filter((r) => r.userId === user.userId)).toEqual([]);
   });
 
-  it('answers while the receiver hangs: the receiver is released only after the query answered', async () => {
-    const events: string[] = [];
-    const held: ServerResponse[] = [];
-    const hanging = createServer((req, res) => {
-      req.resume();
-      req.on('end', () => {
-        events.push('receiver got the request');
-        held.push(res);
-      });
-    });
-    await new Promise<void>((resolve) => hanging.listen(0, '127.0.0.1', resolve));
+  it('answers while the receiver still holds the request: the query never waits for delivery', async () => {
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    const hanging = await createReceiver(() => ({ status: 200, until: held }));
     try {
-      const port = (hanging.address() as AddressInfo).port;
-      const { apiKey } = await userWithAlerts(`http://127.0.0.1:${port}/hang`);
-      // A worker is running (started above), so the delivery is sent while the query is in flight.
-      const res = await t.gql(CHECK, { apiKey });
-      events.push('query answered');
-      expect(res.body.data!.triggeredAlerts.delivery.status).toBe('PENDING');
-      while (held.length === 0) await new Promise((r) => setTimeout(r, 5));
-      for (const r of held) r.end('ok');
-      events.push('receiver answered');
-      expect(events.indexOf('query answered')).toBeLessThan(events.indexOf('receiver answered'));
+      const { apiKey } = await userWithAlerts(hanging.url);
+      await t.startWorker();
+      const answered = t.gql(CHECK, { apiKey });
+      await hanging.waitFor(1);
+      // The receiver has the request and will not answer before release(), and a send may wait
+      // WEBHOOK_TIMEOUT_MS (far beyond the test's timeout): the query can only answer on its own.
+      let timer: NodeJS.Timeout | undefined;
+      const res = await Promise.race([
+        answered,
+        new Promise<never>((_resolve, reject) => {
+          timer = setTimeout(() => reject(new Error('triggeredAlerts is waiting for the receiver')), 5_000);
+        }),
+      ]).finally(() => clearTimeout(timer));
+      const delivery = res.body.data!.triggeredAlerts.delivery;
+      expect(delivery).toMatchObject({ status: 'PENDING', attempts: 0 });
+      expect(hanging.requests.map((r) => r.headers['x-webhook-delivery'])).toEqual([delivery.id]);
+      const [stored] = await t.database.db.select().from(webhookDeliveries).where(eq(webhookDeliveries.id, delivery.id));
+      expect(stored).toMatchObject({ status: 'PENDING', attempts: 0 });
+
+      release();
+      await eventually(async () => {
+        const [row] = await t.database.db.select().from(webhookDeliveries).where(eq(webhookDeliveries.id, delivery.id));
+        expect(row).toMatchObject({ status: 'DELIVERED', attempts: 1 });
+      });
     } finally {
-      hanging.closeAllConnections();
-      await new Promise((resolve) => hanging.close(resolve));
+      release();
+      await hanging.close();
     }
   });
 });

@@ -110,6 +110,8 @@ export const deliveryAttempts = pgTable(
       .notNull()
       .references(() => webhookDeliveries.id, { onDelete: 'cascade' }),
     number: integer('number').notNull(),
+    // Null for attempts logged before this column existed.
+    url: text('url'),
     startedAt: timestamp('started_at', { withTimezone: true, mode: 'date' }).notNull(),
     durationMs: integer('duration_ms').notNull(),
     httpStatus: integer('http_status'),

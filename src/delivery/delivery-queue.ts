@@ -43,9 +43,10 @@ export async function enqueueDelivery(tx: Db, input: NewDelivery): Promise<Deliv
       createdAt: input.now,
     })
     .returning();
+  // Only finished rows go: a pending delivery is never lost, even beyond the history's size.
   await tx.execute(sql`
     delete from webhook_deliveries
-    where user_id = ${input.userId}
+    where user_id = ${input.userId} and status <> ${PENDING}
       and seq < (select seq from webhook_deliveries where user_id = ${input.userId}
                  order by seq desc offset ${input.maxDeliveries - 1} limit 1)`);
   await notifyChanged(tx, [row!]);
@@ -82,6 +83,53 @@ export async function claimDue(
   return rows.sort((a, b) => a.nextAttemptAt!.getTime() - b.nextAttemptAt!.getTime() || a.seq - b.seq);
 }
 
+/** The claim as it must still be: leased by this owner, pending, not attempted since. */
+const stillHeld = (row: DeliveryRow, owner: string) =>
+  and(
+    eq(webhookDeliveries.id, row.id),
+    eq(webhookDeliveries.leaseOwner, owner),
+    eq(webhookDeliveries.status, PENDING),
+    eq(webhookDeliveries.attempts, row.attempts),
+  );
+
+/**
+ * Just before sending: extends the leases of the rows `owner` still holds as claimed, in one
+ * statement. An entry is null when the owner no longer holds that row (the lease ran out and
+ * another worker took it, or the delivery was cancelled): it must not be sent.
+ */
+export async function renewLeases(
+  db: Db,
+  options: { rows: DeliveryRow[]; owner: string; now: Date; leaseMs: number },
+): Promise<(DeliveryRow | null)[]> {
+  const { rows, owner, now, leaseMs } = options;
+  if (rows.length === 0) return [];
+  const leaseUntil = new Date(now.getTime() + leaseMs);
+  const renewed = await db
+    .update(webhookDeliveries)
+    .set({ leaseUntil })
+    .where(or(...rows.map((row) => stillHeld(row, owner))))
+    .returning({ id: webhookDeliveries.id });
+  const held = new Set(renewed.map((row) => row.id));
+  return rows.map((row) => (held.has(row.id) ? { ...row, leaseUntil } : null));
+}
+
+/** Ends a delivery the owner still holds as FAILED without an attempt, e.g. when its endpoint cannot be used. */
+export async function failClaimed(
+  db: Db,
+  options: { row: DeliveryRow; owner: string; reason: string; now: Date },
+): Promise<DeliveryRow | null> {
+  const { row, owner, reason, now } = options;
+  return db.transaction(async (tx) => {
+    const [failed] = await tx
+      .update(webhookDeliveries)
+      .set({ status: 'FAILED', failureReason: clip(reason), completedAt: now, nextAttemptAt: null, leaseOwner: null, leaseUntil: null })
+      .where(stillHeld(row, owner))
+      .returning();
+    await notifyChanged(tx, failed ? [failed] : []);
+    return failed ?? null;
+  });
+}
+
 /** Gives leased rows back (shutdown), so another worker takes them without waiting for expiry. */
 export async function releaseLeases(db: Db, owner: string, ids: string[]): Promise<void> {
   if (ids.length === 0) return;
@@ -100,6 +148,8 @@ export function failureReasonFor(attempt: number, maxAttempts: number, error: st
 export interface AttemptRecord {
   row: DeliveryRow;
   owner: string;
+  /** Where this attempt went: the webhook's URL at send time, which may differ from the delivery's. */
+  url: string;
   outcome: AttemptOutcome;
   now: Date;
   retryBaseMs: number;
@@ -137,9 +187,10 @@ export async function recordAttempts(db: Db, records: AttemptRecord[]): Promise<
   const next = records.map(afterAttempt);
   // One JSON parameter instead of a VALUES list: the statement text stays the same size for any batch.
   const batch = JSON.stringify(
-    records.map(({ row, owner, outcome }, i) => ({
+    records.map(({ row, owner, url, outcome }, i) => ({
       id: row.id,
       owner,
+      url,
       prev_attempts: row.attempts,
       status: next[i]!.status,
       attempts: next[i]!.attempts,
@@ -157,7 +208,7 @@ export async function recordAttempts(db: Db, records: AttemptRecord[]): Promise<
   const recorded = await queryRows<{ id: string }>(
     db,
     sql`with v as (
-          select * from jsonb_to_recordset(${batch}::jsonb) as r(id uuid, owner text, prev_attempts int, status text,
+          select * from jsonb_to_recordset(${batch}::jsonb) as r(id uuid, owner text, url text, prev_attempts int, status text,
             attempts int, http_status int, failure_kind text, failure_reason text, next_attempt_at timestamptz,
             completed_at timestamptz, started_at timestamptz, duration_ms int, error text, change text)),
         updated as (
@@ -168,8 +219,8 @@ export async function recordAttempts(db: Db, records: AttemptRecord[]): Promise<
           where d.id = v.id and d.lease_owner = v.owner and d.status = ${PENDING} and d.attempts = v.prev_attempts
           returning d.id),
         logged as (
-          insert into delivery_attempts (delivery_id, number, started_at, duration_ms, http_status, error, failure_kind)
-          select v.id, v.attempts, v.started_at, v.duration_ms, v.http_status, v.error, v.failure_kind
+          insert into delivery_attempts (delivery_id, number, url, started_at, duration_ms, http_status, error, failure_kind)
+          select v.id, v.attempts, v.url, v.started_at, v.duration_ms, v.http_status, v.error, v.failure_kind
           from v join updated on updated.id = v.id)
         select v.id, pg_notify(${DELIVERY_CHANGED_CHANNEL}, v.change) from v join updated on updated.id = v.id`,
   );

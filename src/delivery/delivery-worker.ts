@@ -2,20 +2,35 @@ import { randomUUID } from 'node:crypto';
 import { setClockTimer, type Clock } from '../clock.js';
 import type { Database } from '../db/client.js';
 import type { Logger } from '../logger.js';
-import { createAttemptRecorder } from './attempt-recorder.js';
 import { DELIVERY_DUE_CHANNEL } from './delivery-events.js';
 import {
   claimDue,
-  failPending,
+  failClaimed,
   nextWakeAt,
+  recordAttempts,
   releaseLeases,
+  renewLeases,
   WEBHOOK_DELETED_REASON,
+  type AttemptRecord,
   type DeliveryRow,
 } from './delivery-queue.js';
+import { createGroupCommit } from './group-commit.js';
 import { createHttpSender, type HttpSender, type LookupFn } from './http-sender.js';
 
-/** Where and how a user's deliveries go right now; null when the user has no active webhook. */
+/**
+ * Where and how a user's deliveries go right now; null when the user has no active webhook.
+ * Throws EndpointUnusable when the endpoint exists but can never be sent to as stored; any
+ * other error is taken as passing (the row is tried again once its lease ends).
+ */
 export type ResolveEndpoint = (userId: string) => Promise<{ url: string; secret: string | null } | null>;
+
+/** The endpoint cannot be used until someone fixes it: the delivery ends FAILED with this message. */
+export class EndpointUnusable extends Error {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'EndpointUnusable';
+  }
+}
 
 export interface DeliveryWorkerConfig {
   concurrency: number;
@@ -82,13 +97,35 @@ export function createDeliveryWorker(deps: DeliveryWorkerDeps): DeliveryWorker {
     });
   }
 
-  const recorder = createAttemptRecorder(db);
+  // Both writes around a send go by group commit: one statement for all that are due together.
+  const leases = createGroupCommit((rows: DeliveryRow[]) =>
+    renewLeases(db, { rows, owner: id, now: clock.now(), leaseMs: config.leaseMs }),
+  );
+  const recorder = createGroupCommit((records: AttemptRecord[]) => recordAttempts(db, records));
+  const prefetch = Math.min(config.batchSize, Math.ceil(config.concurrency / 4));
+
+  async function endpointFor(row: DeliveryRow): Promise<{ url: string; secret: string | null } | null> {
+    try {
+      const endpoint = await deps.resolveEndpoint(row.userId);
+      if (!endpoint) await failClaimed(db, { row, owner: id, reason: WEBHOOK_DELETED_REASON, now: clock.now() });
+      return endpoint;
+    } catch (error) {
+      if (!(error instanceof EndpointUnusable)) throw error;
+      logger.error('delivery failed: its endpoint cannot be used', { deliveryId: row.id, workerId: id, error });
+      await failClaimed(db, { row, owner: id, reason: error.message, now: clock.now() });
+      return null;
+    }
+  }
 
   /** Sends one attempt; the send slot is free again as soon as the answer is in, before it is written. */
-  async function deliver(row: DeliveryRow): Promise<void> {
-    const endpoint = await deps.resolveEndpoint(row.userId);
-    if (!endpoint) {
-      await failPending(db, { userId: row.userId, id: row.id }, WEBHOOK_DELETED_REASON, clock.now());
+  async function deliver(claimed: DeliveryRow): Promise<void> {
+    const endpoint = await endpointFor(claimed);
+    if (!endpoint) return;
+    // The row may have waited in memory since its claim: send only while this worker still holds
+    // it, and with a full lease for the send.
+    const row = await leases.submit(claimed);
+    if (!row) {
+      logger.debug('delivery no longer held by this worker; not sent', { deliveryId: claimed.id, workerId: id });
       return;
     }
     const outcome = await sender.send({ url: endpoint.url, deliveryId: row.id, event: row.event, body: row.body, secret: endpoint.secret });
@@ -99,7 +136,7 @@ export function createDeliveryWorker(deps: DeliveryWorkerDeps): DeliveryWorker {
     try {
       // Waits and completedAt count from the end of the attempt, not from when it is written.
       const ended = new Date(outcome.startedAt.getTime() + outcome.durationMs);
-      const updated = await recorder.record({ row, owner: id, outcome, now: ended, retryBaseMs: config.retryBaseMs });
+      const updated = await recorder.submit({ row, owner: id, url: endpoint.url, outcome, now: ended, retryBaseMs: config.retryBaseMs });
       if (!updated) logger.warn('delivery changed while it was being sent; result not recorded', { deliveryId: row.id, workerId: id });
       else {
         logger.debug('delivery attempt', {
@@ -146,15 +183,17 @@ export function createDeliveryWorker(deps: DeliveryWorkerDeps): DeliveryWorker {
   async function pumpOnce(): Promise<void> {
     for (;;) {
       dispatch();
-      // Claim ahead: the next rows are at hand when a send slot frees, not one round trip later.
-      if (stopping || buffer.length >= Math.max(config.concurrency, config.batchSize)) return;
+      // Claim a little ahead, so the next row is at hand when a send slot frees; only a little,
+      // because a claimed row's lease runs while it waits here.
+      const wanted = config.concurrency - sending.size + prefetch - buffer.length;
+      if (stopping || wanted <= 0) return;
       // Results not yet written are bounded too: claim more only once the writes keep up.
       if (recorder.backlog >= config.concurrency * 8) return;
       const claimed = await claimDue(db, {
         owner: id,
         now: clock.now(),
         leaseMs: config.leaseMs,
-        limit: config.batchSize,
+        limit: Math.min(config.batchSize, wanted),
         exclude: [...sending, ...unrecorded, ...buffer.map((r) => r.id)],
       });
       if (stopping) {

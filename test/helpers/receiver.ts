@@ -16,6 +16,8 @@ export interface Reply {
   body?: string;
   /** Answer only after this many ms. */
   delayMs?: number;
+  /** Answer only once this settles (the test holds the request until it lets go). */
+  until?: Promise<unknown>;
 }
 
 export type ReplyFn = (request: ReceivedRequest, index: number) => Reply;
@@ -52,7 +54,11 @@ export async function createReceiver(reply: ReplyFn = () => ({ status: 200 }), h
         res.writeHead(answer.status ?? 200, answer.headers);
         res.end(answer.body ?? 'ok');
       };
-      if (answer.delayMs) {
+      if (answer.until) {
+        void answer.until.finally(() => {
+          if (!res.writableEnded && !res.destroyed) send();
+        });
+      } else if (answer.delayMs) {
         const timer = setTimeout(() => {
           timers.delete(timer);
           send();

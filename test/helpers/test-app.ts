@@ -32,7 +32,15 @@ export interface TestApp {
   /** Registers a user through the API and returns its key. */
   register(name?: string): Promise<{ apiKey: string; userId: string; email: string }>;
   /** Starts a delivery worker on this app's database (or another connection to it); close() stops it. */
-  startWorker(options?: { clock?: Clock; database?: Database; lookup?: LookupFn; workerId?: string; env?: Record<string, string> }): Promise<DeliveryWorker>;
+  startWorker(options?: {
+    clock?: Clock;
+    database?: Database;
+    lookup?: LookupFn;
+    workerId?: string;
+    env?: Record<string, string>;
+    /** The worker's keys for webhook secrets; default: the app's. */
+    secretBox?: SecretBox;
+  }): Promise<DeliveryWorker>;
   close(): Promise<void>;
 }
 
@@ -105,7 +113,13 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
     async startWorker(worker = {}) {
       const workerConfig = worker.env ? parseEnv({ NODE_ENV: 'test', WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'true', ...options.env, ...worker.env }) : config;
       const started = createWorker(
-        { database: worker.database ?? database, config: workerConfig, clock: worker.clock ?? clock, logger, secretBox },
+        {
+          database: worker.database ?? database,
+          config: workerConfig,
+          clock: worker.clock ?? clock,
+          logger,
+          secretBox: worker.secretBox ?? secretBox,
+        },
         { lookup: worker.lookup, workerId: worker.workerId },
       );
       workers.push(started);

@@ -27,6 +27,7 @@ type Kind = (typeof FAILURE_KINDS)[number];
 export const DeliveryAttempt = builder.objectRef<AttemptRow>('DeliveryAttempt').implement({
   fields: (t) => ({
     number: t.exposeInt('number'),
+    url: t.exposeString('url', { nullable: true, description: 'The URL this attempt was sent to.' }),
     startedAt: t.expose('startedAt', { type: 'DateTime' }),
     durationMs: t.exposeInt('durationMs'),
     httpStatus: t.exposeInt('httpStatus', { nullable: true }),
@@ -44,7 +45,9 @@ export const WebhookDelivery = builder.objectRef<DeliveryView>('WebhookDelivery'
     id: t.exposeID('id'),
     event: t.exposeString('event', { description: 'alerts.triggered or webhook.ping' }),
     status: t.field({ type: DeliveryStatusEnum, resolve: (d) => d.status as Status }),
-    url: t.exposeString('url', { description: 'The URL at the time the delivery was created.' }),
+    url: t.exposeString('url', {
+      description: "The URL at the time the delivery was created. Attempts go to the webhook's current URL; see attemptLog.url.",
+    }),
     payloadSummary: t.exposeString('payloadSummary'),
     httpStatus: t.exposeInt('httpStatus', { nullable: true }),
     attempts: t.exposeInt('attempts'),

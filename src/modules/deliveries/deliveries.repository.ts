@@ -25,12 +25,22 @@ export function deliveriesRepository(db: Db) {
   }
 
   return {
-    /** Newest first (seq orders deliveries created within one millisecond). */
-    async listByUser(userId: string, status?: DeliveryStatus | null): Promise<DeliveryView[]> {
+    /**
+     * The user's newest `limit` deliveries, newest first (seq orders deliveries created within one
+     * millisecond), optionally only those among them with `status`. Pending rows older than that
+     * are kept until sent but are not part of the history.
+     */
+    async listByUser(userId: string, limit: number, status?: DeliveryStatus | null): Promise<DeliveryView[]> {
+      const newest = db
+        .select({ id: webhookDeliveries.id })
+        .from(webhookDeliveries)
+        .where(eq(webhookDeliveries.userId, userId))
+        .orderBy(desc(webhookDeliveries.seq))
+        .limit(limit);
       const rows = await db
         .select()
         .from(webhookDeliveries)
-        .where(and(eq(webhookDeliveries.userId, userId), status ? eq(webhookDeliveries.status, status) : undefined))
+        .where(and(inArray(webhookDeliveries.id, newest), status ? eq(webhookDeliveries.status, status) : undefined))
         .orderBy(desc(webhookDeliveries.seq));
       const attempts = await attemptsOf(rows.map((r) => r.id));
       return rows.map((row) => ({ ...toChange(row), attemptLog: attempts.get(row.id)! }));

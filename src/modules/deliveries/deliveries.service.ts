@@ -48,7 +48,7 @@ export function deliveriesService(deps: DeliveriesDeps) {
 
   return {
     async history(userId: string, status?: DeliveryStatus | null) {
-      const deliveries = await repo.listByUser(userId, status);
+      const deliveries = await repo.listByUser(userId, config.WEBHOOK_MAX_DELIVERIES, status);
       return { userId, deliveries, count: deliveries.length, maxRecords: config.WEBHOOK_MAX_DELIVERIES };
     },
 
