@@ -103,7 +103,7 @@ export function createWorker(
         // No retry can fix this: the keys it was sealed with are not configured.
         throw new EndpointUnusable(UNREADABLE_SECRET, { cause: error });
       }
-      return { url: webhook.url, secret };
+      return { url: webhook.url, secret, createdAt: webhook.createdAt };
     },
   });
 }

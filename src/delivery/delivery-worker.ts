@@ -22,7 +22,17 @@ import { createHttpSender, type HttpSender, type LookupFn } from './http-sender.
  * Throws EndpointUnusable when the endpoint exists but can never be sent to as stored; any
  * other error is taken as passing (the row is tried again once its lease ends).
  */
-export type ResolveEndpoint = (userId: string) => Promise<{ url: string; secret: string | null } | null>;
+export interface Endpoint {
+  url: string;
+  secret: string | null;
+  /** When the webhook was created; replacing its URL or secret keeps it, deleting it does not. */
+  createdAt: Date;
+}
+
+export type ResolveEndpoint = (userId: string) => Promise<Endpoint | null>;
+
+// A lease with less than the send timeout plus this left is renewed before the send.
+const LEASE_MARGIN_MS = 5_000;
 
 /** The endpoint cannot be used until someone fixes it: the delivery ends FAILED with this message. */
 export class EndpointUnusable extends Error {
@@ -102,9 +112,11 @@ export function createDeliveryWorker(deps: DeliveryWorkerDeps): DeliveryWorker {
     renewLeases(db, { rows, owner: id, now: clock.now(), leaseMs: config.leaseMs }),
   );
   const recorder = createGroupCommit((records: AttemptRecord[]) => recordAttempts(db, records));
-  const prefetch = Math.min(config.batchSize, Math.ceil(config.concurrency / 4));
+  // Rows claimed ahead keep the send slots busy; one that waits so long that its lease runs short
+  // is re-checked before it is sent (see deliver), so claiming a whole batch ahead is safe.
+  const prefetch = config.batchSize;
 
-  async function endpointFor(row: DeliveryRow): Promise<{ url: string; secret: string | null } | null> {
+  async function endpointFor(row: DeliveryRow): Promise<Endpoint | null> {
     try {
       const endpoint = await deps.resolveEndpoint(row.userId);
       if (!endpoint) await failClaimed(db, { row, owner: id, reason: WEBHOOK_DELETED_REASON, now: clock.now() });
@@ -121,9 +133,13 @@ export function createDeliveryWorker(deps: DeliveryWorkerDeps): DeliveryWorker {
   async function deliver(claimed: DeliveryRow): Promise<void> {
     const endpoint = await endpointFor(claimed);
     if (!endpoint) return;
-    // The row may have waited in memory since its claim: send only while this worker still holds
-    // it, and with a full lease for the send.
-    const row = await leases.submit(claimed);
+    // The row may have waited in memory since its claim. It is safe to send without asking the
+    // database when the lease outlasts the whole attempt and the webhook is not newer than the
+    // delivery (only deleting the webhook cancels a pending delivery, and a deleted webhook
+    // comes back with a new createdAt). Otherwise one statement re-checks and renews the lease.
+    const leaseLeft = (claimed.leaseUntil?.getTime() ?? 0) - clock.now().getTime();
+    const safe = leaseLeft > config.timeoutMs + LEASE_MARGIN_MS && endpoint.createdAt <= claimed.createdAt;
+    const row = safe ? claimed : await leases.submit(claimed);
     if (!row) {
       logger.debug('delivery no longer held by this worker; not sent', { deliveryId: claimed.id, workerId: id });
       return;
@@ -183,8 +199,7 @@ export function createDeliveryWorker(deps: DeliveryWorkerDeps): DeliveryWorker {
   async function pumpOnce(): Promise<void> {
     for (;;) {
       dispatch();
-      // Claim a little ahead, so the next row is at hand when a send slot frees; only a little,
-      // because a claimed row's lease runs while it waits here.
+      // Claim ahead, so the next row is at hand when a send slot frees.
       const wanted = config.concurrency - sending.size + prefetch - buffer.length;
       if (stopping || wanted <= 0) return;
       // Results not yet written are bounded too: claim more only once the writes keep up.
