@@ -5,8 +5,8 @@
 // runs it on a fresh Postgres database (dropped afterwards), else on in-memory PGlite.
 import { randomUUID } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { fork } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { Agent, request } from 'undici';
 import { eq } from 'drizzle-orm';
 import { systemClock } from '../src/clock.js';
@@ -25,7 +25,8 @@ const SECRET = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';
 const RESULTS_HEADER = `# Delivery throughput
 
 \`npm run bench\` (bench/delivery-throughput.bench.ts) measures, in one run, deliveries per second
-of the worker to a local receiver (127.0.0.1, answering 200 at once) against a raw
+of the worker to a local receiver (127.0.0.1, answering 200 at once, in a process of its own so
+that it shares no event loop with the sender under test) against a raw
 \`undici.request\` POST loop at the same concurrency to the same receiver. The worker's numbers
 include everything a real delivery does: claim under a lease, both signatures, the send, the
 attempt row, the status update and its NOTIFY. The endpoint lookup is a constant function here
@@ -33,33 +34,36 @@ attempt row, the status update and its NOTIFY. The endpoint lookup is a constant
 (\`DATABASE_URL\` set: PostgreSQL). Goal: the worker at ≥ 0.7 of the raw loop.
 `;
 
-let received = 0;
-let onReceived = () => {};
-const receiver = createServer((req, res) => {
-  req.resume();
-  req.on('end', () => {
-    received++;
-    onReceived();
-    res.writeHead(200).end('ok');
-  });
-});
-await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
-const url = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hook`;
+type ReceiverMessage = { type: 'listening'; port: number } | { type: 'armed' } | { type: 'reached'; received: number };
+const receiver = fork(fileURLToPath(new URL('receiver-process.mjs', import.meta.url)), { execArgv: [] });
+const port = await new Promise<number>((resolve) =>
+  receiver.once('message', (m: ReceiverMessage) => resolve(m.type === 'listening' ? m.port : 0)),
+);
+const url = `http://127.0.0.1:${port}/hook`;
 
-const untilReceived = (count: number) =>
+const nextMessage = (type: ReceiverMessage['type'], timeoutMs: number) =>
   new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`only ${received}/${count} arrived in ${PHASE_LIMIT_MS} ms`)), PHASE_LIMIT_MS);
-    onReceived = () => {
-      if (received >= count) {
-        clearTimeout(timer);
-        resolve();
-      }
+    const timer = setTimeout(() => reject(new Error(`no '${type}' from the receiver in ${timeoutMs} ms`)), timeoutMs);
+    const onMessage = (m: ReceiverMessage) => {
+      if (m.type !== type) return;
+      clearTimeout(timer);
+      receiver.off('message', onMessage);
+      resolve();
     };
-    onReceived();
+    receiver.on('message', onMessage);
   });
+
+/** Arms the receiver for `count` requests; `arrived` resolves when all of them have come in. */
+async function expectRequests(count: number): Promise<{ arrived: Promise<void> }> {
+  const armed = nextMessage('armed', 5000);
+  receiver.send({ type: 'expect', count });
+  await armed;
+  // Wrapped in an object: an async function returning a bare promise would wait for it.
+  return { arrived: nextMessage('reached', PHASE_LIMIT_MS) };
+}
 
 async function rawLoop(): Promise<number> {
-  received = 0;
+  const { arrived } = await expectRequests(N);
   const agent = new Agent({ connections: CONCURRENCY });
   const { body } = buildPingPayload(randomUUID(), new Date());
   let next = 0;
@@ -78,6 +82,7 @@ async function rawLoop(): Promise<number> {
       }
     }),
   );
+  await arrived;
   const seconds = (performance.now() - started) / 1000;
   await agent.close();
   return N / seconds;
@@ -103,17 +108,17 @@ async function workerRun(database: Database, batchSize: number): Promise<number>
     createdAt: now,
   }));
   for (let i = 0; i < rows.length; i += 500) await db.insert(webhookDeliveries).values(rows.slice(i, i + 500));
-  received = 0;
+  const { arrived } = await expectRequests(N);
   const worker = createDeliveryWorker({
     database,
     clock: systemClock,
     logger: createLogger('warn'),
     config: { concurrency: CONCURRENCY, batchSize, leaseMs: 60_000, retryBaseMs: 1000, timeoutMs: 10_000, allowPrivateNetworks: true },
-    resolveEndpoint: async () => ({ url, secret: SECRET }),
+    resolveEndpoint: async () => ({ url, secret: SECRET, createdAt: new Date(0) }),
   });
   const started = performance.now();
   await worker.start();
-  await untilReceived(N);
+  await arrived;
   const seconds = (performance.now() - started) / 1000;
   await worker.stop();
   const pending = await db.select({ id: webhookDeliveries.id }).from(webhookDeliveries).where(eq(webhookDeliveries.status, 'PENDING'));
@@ -158,5 +163,5 @@ Claim batch 50 vs 1: ${(batch50 / batch1).toFixed(2)} ×.
 } finally {
   await database.close();
   await source.destroy();
-  receiver.close();
+  receiver.send({ type: 'stop' });
 }
