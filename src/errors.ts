@@ -65,6 +65,11 @@ export function codedError(code: ErrorCode, message: string, extensions: Record<
   return new GraphQLError(message, { extensions: { code, ...extensions } });
 }
 
+/** For fields whose payload has no union to carry a ValidationError: BAD_USER_INPUT with the fields. */
+export function badUserInput(error: ValidationError): GraphQLError {
+  return codedError('BAD_USER_INPUT', error.message, { validationError: 'ValidationError', fields: error.fields });
+}
+
 /** Maps zod issues to the schema's field paths. */
 export function validationErrorFromZod(issues: { path: PropertyKey[]; message: string }[]): ValidationError {
   return new ValidationError(issues.map((i) => ({ path: i.path.map(String), message: i.message })));

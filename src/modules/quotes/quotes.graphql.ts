@@ -1,6 +1,6 @@
 import { builder } from '../../builder.js';
 import { requireViewer, type Context } from '../../context.js';
-import { codedError, ValidationError } from '../../errors.js';
+import { badUserInput, codedError, ValidationError } from '../../errors.js';
 import type { Quote as QuoteModel } from './quote-source.js';
 import { QuoteSourceUnavailable } from './quotes.service.js';
 import { SIGNALS } from './signal.js';
@@ -45,7 +45,7 @@ async function withInputErrors<T>(run: () => Promise<T>): Promise<T> {
     return await run();
   } catch (error) {
     if (error instanceof ValidationError) {
-      throw codedError('BAD_USER_INPUT', error.message, { validationError: 'ValidationError', fields: error.fields });
+      throw badUserInput(error);
     }
     if (error instanceof QuoteSourceUnavailable) throw codedError('INTERNAL', error.message);
     throw error;

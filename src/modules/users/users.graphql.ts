@@ -1,5 +1,5 @@
 import { builder } from '../../builder.js';
-import { codedError, ValidationError } from '../../errors.js';
+import { badUserInput, ValidationError } from '../../errors.js';
 import { requireViewer } from '../../context.js';
 import type { User as UserModel } from './users.repository.js';
 
@@ -41,7 +41,7 @@ builder.mutationField('register', (t) =>
         return await ctx.services.users.register(input);
       } catch (error) {
         if (error instanceof ValidationError) {
-          throw codedError('BAD_USER_INPUT', error.message, { validationError: 'ValidationError', fields: error.fields });
+          throw badUserInput(error);
         }
         throw error;
       }
