@@ -112,4 +112,13 @@ describe('embedded database folder', () => {
     expect(readFileSync(path.join(dir, 'pgdata.lock'), 'utf8')).toBe(String(process.pid));
     await again.close();
   });
+
+  it('takes over a lock carrying its own pid that it did not write (a restarted container)', async () => {
+    const dir = path.join(dataDir, 'same-pid');
+    await (await createDb({ dataDir: dir })).close();
+    writeFileSync(path.join(dir, 'pgdata.lock'), String(process.pid));
+    const reopened = await createDb({ dataDir: dir });
+    await reopened.close();
+    expect(existsSync(path.join(dir, 'pgdata.lock'))).toBe(false);
+  });
 });

@@ -93,15 +93,21 @@ export class DataDirInUse extends Error {
  * makes the second opener fail with a clear message; a file left by a dead process is taken over.
  */
 function lockDataDir(dataDir: string): () => void {
-  const file = path.join(dataDir, 'pgdata.lock');
+  const file = path.resolve(dataDir, 'pgdata.lock');
   for (let tries = 0; tries < 2; tries++) {
     try {
       writeFileSync(file, String(process.pid), { flag: 'wx' });
-      return () => rmSync(file, { force: true });
+      heldLocks.add(file);
+      return () => {
+        heldLocks.delete(file);
+        rmSync(file, { force: true });
+      };
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
       const pid = Number(readFileSync(file, 'utf8'));
-      if (isAlive(pid)) {
+      // Our own pid in a file we did not write: a container restarted with the same pid.
+      const held = pid === process.pid ? heldLocks.has(file) : isAlive(pid);
+      if (held) {
         throw new DataDirInUse(
           `The embedded database in ${dataDir} is in use by process ${pid}: stop it first, or set DATABASE_URL so several processes share a PostgreSQL`,
         );
@@ -111,6 +117,8 @@ function lockDataDir(dataDir: string): () => void {
   }
   throw new DataDirInUse(`Could not lock the embedded database in ${dataDir}`);
 }
+
+const heldLocks = new Set<string>();
 
 function isAlive(pid: number): boolean {
   if (!Number.isInteger(pid) || pid <= 0) return false;
