@@ -24,27 +24,18 @@ export function useStatusCodes(): Plugin {
     const headers = status === 429 ? { ...http.headers, 'Retry-After': String(rateLimit!.retryAfter) } : http.headers;
     return { ...result, extensions: { ...result.extensions, http: { ...http, status, headers } } };
   };
-  const rateLimitOf = (contextValue: unknown) => (contextValue as { rateLimit?: RequestRateLimit }).rateLimit;
+  // Queries and mutations end in onExecuteDone, subscriptions in onSubscribeResult: same rule.
+  const applyTo =
+    (contextValue: unknown) =>
+    ({ result, setResult }: { result: unknown; setResult: (result: Result) => void }) => {
+      if (isAsyncIterable(result)) return;
+      const next = withStatus(result as Result, (contextValue as { rateLimit?: RequestRateLimit }).rateLimit);
+      if (next) setResult(next);
+    };
 
   return {
-    onExecute({ args }) {
-      return {
-        onExecuteDone({ result, setResult }) {
-          if (isAsyncIterable(result)) return;
-          const next = withStatus(result, rateLimitOf(args.contextValue));
-          if (next) setResult(next);
-        },
-      };
-    },
-    onSubscribe({ args }) {
-      return {
-        onSubscribeResult({ result, setResult }) {
-          if (isAsyncIterable(result)) return;
-          const next = withStatus(result, rateLimitOf(args.contextValue));
-          if (next) setResult(next);
-        },
-      };
-    },
+    onExecute: ({ args }) => ({ onExecuteDone: applyTo(args.contextValue) }),
+    onSubscribe: ({ args }) => ({ onSubscribeResult: applyTo(args.contextValue) }),
   };
 }
 
