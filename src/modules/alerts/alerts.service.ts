@@ -1,5 +1,6 @@
 import type { Clock } from '../../clock.js';
 import type { Db } from '../../db/client.js';
+import { isUuid } from '../../db/rows.js';
 import { AlertLimitExceeded, AlertNotFound, ValidationError, validationErrorFromZod } from '../../errors.js';
 import type { Logger } from '../../logger.js';
 import type { DeliveryView } from '../deliveries/deliveries.repository.js';
@@ -18,7 +19,6 @@ export type { AlertEvaluation, TriggeredAlertsReport, TriggeredAlertsSummary } f
 export type { AlertRow } from './alerts.repository.js';
 
 export const MAX_ALERTS_PER_USER = 10;
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export interface AlertsDeps {
   db: Db;
@@ -89,7 +89,7 @@ export function alertsService(deps: AlertsDeps) {
     },
 
     async delete(userId: string, id: string): Promise<{ id: string; message: string }> {
-      if (!UUID.test(id) || !(await repo.deleteForUser(id, userId))) throw new AlertNotFound(id);
+      if (!isUuid(id) || !(await repo.deleteForUser(id, userId))) throw new AlertNotFound(id);
       return { id, message: 'Alert deleted successfully' };
     },
 

@@ -1,5 +1,6 @@
 import type { Clock } from '../../clock.js';
 import type { Db } from '../../db/client.js';
+import { isUuid } from '../../db/rows.js';
 import { toChange, type DeliveryEventHub } from '../../delivery/delivery-events.js';
 import { enqueueDelivery } from '../../delivery/delivery-queue.js';
 import {
@@ -21,7 +22,6 @@ export interface DeliveriesDeps {
   events: DeliveryEventHub;
 }
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export function deliveriesService(deps: DeliveriesDeps) {
   const { config, clock } = deps;
@@ -59,7 +59,7 @@ export function deliveriesService(deps: DeliveriesDeps) {
     },
 
     async redeliver(userId: string, id: string): Promise<{ delivery: DeliveryView }> {
-      const original = UUID.test(id) ? await repo.findForUser(userId, id) : undefined;
+      const original = isUuid(id) ? await repo.findForUser(userId, id) : undefined;
       if (!original) throw new DeliveryNotFound(id);
       const delivery = await enqueue(userId, {
         event: original.event,
