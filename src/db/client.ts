@@ -37,9 +37,13 @@ const MIGRATIONS_FOLDER = fileURLToPath(new URL('../../drizzle', import.meta.url
 // Any constant works; it only has to be the same in every Alertwire process.
 const MIGRATION_LOCK_KEY = 7_242_001;
 
+let newestMigration: number | undefined;
+
 /** True when the newest migration shipped with this code has been applied to the database. */
 export async function isMigrated(db: Db): Promise<boolean> {
-  const newest = Math.max(...readMigrationFiles({ migrationsFolder: MIGRATIONS_FOLDER }).map((m) => m.folderMillis));
+  // The folder ships with the code: read it once, not on every readiness probe.
+  newestMigration ??= Math.max(...readMigrationFiles({ migrationsFolder: MIGRATIONS_FOLDER }).map((m) => m.folderMillis));
+  const newest = newestMigration;
   const [row] = await queryRows<{ applied: string | null }>(
     db,
     sql`select max(created_at)::text as applied from drizzle.__drizzle_migrations /* isMigrated */`,
