@@ -53,7 +53,7 @@ describe('GraphQL limits', () => {
   });
 
   it("lets every client operation of the contract and GraphiQL's introspection query through", async () => {
-    const dir = new URL('../../shared/operations/', import.meta.url);
+    const dir = new URL('../operations/', import.meta.url);
     const documents = readdirSync(dir)
       .filter((f) => f.endsWith('.graphql'))
       .map((f) => readFileSync(new URL(f, dir), 'utf8'));

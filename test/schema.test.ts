@@ -12,8 +12,8 @@ import {
 import { describe, expect, it } from 'vitest';
 import { schema } from '../src/schema.js';
 
-const sharedDir = new URL('../../shared/', import.meta.url);
-const operationsDir = new URL('operations/', sharedDir);
+// The repository's own copy of the client operations (also the documents of the client kit).
+const operationsDir = new URL('../operations/', import.meta.url);
 
 /**
  * Operations of capabilities not built yet. Later work empties this list; an operation listed
@@ -46,7 +46,7 @@ describe('schema.graphql', () => {
   });
 });
 
-describe('client operations in shared/operations', () => {
+describe('client operations in operations/', () => {
   const files = readdirSync(operationsDir).filter((f) => f.endsWith('.graphql'));
   const committed = buildSchema(readFileSync(new URL('../schema.graphql', import.meta.url), 'utf8'));
 
@@ -70,4 +70,20 @@ describe('client operations in shared/operations', () => {
       }
     }
   }
+});
+
+describe('the repository is self-contained', () => {
+  it('no test, script, benchmark or source file reads the shared folder beside the clone', () => {
+    const roots = ['src', 'test', 'scripts', 'bench'];
+    const offenders: string[] = [];
+    for (const root of roots) {
+      for (const entry of readdirSync(new URL(`../${root}/`, import.meta.url), { recursive: true, withFileTypes: true })) {
+        if (!entry.isFile() || !/\.(ts|mjs|js)$/.test(entry.name)) continue;
+        const file = `${entry.parentPath}/${entry.name}`;
+        // A path that climbs out of the repository towards shared/ (as the reference copy sits beside it).
+        if (/\.\.\/(\.\.\/)*shared\//.test(readFileSync(file, 'utf8'))) offenders.push(file);
+      }
+    }
+    expect(offenders).toEqual([]);
+  });
 });
