@@ -7,7 +7,9 @@ export default defineConfig({
   },
   test: {
     include: ['test/**/*.test.ts'],
-    // Each file builds its own database (PGlite in memory, or a fresh Postgres database).
+    globalSetup: ['test/helpers/global-setup.ts'],
+    // Each file builds its own database (PGlite in memory from one migrated image, or a fresh
+    // Postgres database).
     testTimeout: 30_000,
     hookTimeout: 60_000,
     pool: 'forks',

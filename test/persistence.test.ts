@@ -9,7 +9,7 @@ import { parseEnv } from '../src/env.js';
 import { createLogger } from '../src/logger.js';
 import { loadSecretBox } from '../src/modules/webhooks/secret-box.js';
 import { createTestApp } from './helpers/test-app.js';
-import { backend, createTestDatabaseSource } from './helpers/test-database.js';
+import { backend, createTestDatabaseSource, pgliteImage } from './helpers/test-database.js';
 
 const dataDir = mkdtempSync(path.join(tmpdir(), 'alertwire-persist-'));
 afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
@@ -99,8 +99,8 @@ describe('start-up', () => {
 describe('embedded database folder', () => {
   it('is opened by one process at a time; a lock left by a dead process is taken over', async () => {
     const dir = path.join(dataDir, 'locked');
-    const first = await createDb({ dataDir: dir });
-    await expect(createDb({ dataDir: dir })).rejects.toThrow(
+    const first = await createDb({ dataDir: dir, image: pgliteImage() });
+    await expect(createDb({ dataDir: dir, image: pgliteImage() })).rejects.toThrow(
       `The embedded database in ${dir} is in use by process ${process.pid}: stop it first, or set DATABASE_URL`,
     );
     await first.close();
@@ -108,16 +108,16 @@ describe('embedded database folder', () => {
 
     const deadPid = spawnSync('true').pid;
     writeFileSync(path.join(dir, 'pgdata.lock'), String(deadPid));
-    const again = await createDb({ dataDir: dir });
+    const again = await createDb({ dataDir: dir, image: pgliteImage() });
     expect(readFileSync(path.join(dir, 'pgdata.lock'), 'utf8')).toBe(String(process.pid));
     await again.close();
   });
 
   it('takes over a lock carrying its own pid that it did not write (a restarted container)', async () => {
     const dir = path.join(dataDir, 'same-pid');
-    await (await createDb({ dataDir: dir })).close();
+    await (await createDb({ dataDir: dir, image: pgliteImage() })).close();
     writeFileSync(path.join(dir, 'pgdata.lock'), String(process.pid));
-    const reopened = await createDb({ dataDir: dir });
+    const reopened = await createDb({ dataDir: dir, image: pgliteImage() });
     await reopened.close();
     expect(existsSync(path.join(dir, 'pgdata.lock'))).toBe(false);
   });

@@ -1,9 +1,19 @@
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import postgres from 'postgres';
+import { inject } from 'vitest';
 import { createDb, type Database } from '../../src/db/client.js';
 
 /** Which backend this run tests: DATABASE_URL set means the real Postgres, else PGlite. */
 export const backend = process.env.DATABASE_URL ? 'postgres' : 'pglite';
+
+let image: Blob | undefined;
+
+/** The migrated image made once per run by global-setup.ts. */
+export function pgliteImage(): Blob {
+  image ??= new Blob([readFileSync(inject('pgliteImage'))]);
+  return image;
+}
 
 export interface TestDatabaseSource {
   /** Opens (and migrates) a connection to this test's database; call again to "restart". */
@@ -22,7 +32,7 @@ export async function createTestDatabaseSource(options: { dataDir?: string } = {
   if (!adminUrl) {
     return {
       async open() {
-        const database = await createDb({ dataDir: options.dataDir });
+        const database = await createDb({ dataDir: options.dataDir, image: pgliteImage() });
         await database.migrate();
         return database;
       },
