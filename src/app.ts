@@ -18,7 +18,7 @@ import { limitRootFields } from './rate-limit/limit-root-fields.js';
 import { useRateLimitHeaders } from './rate-limit/rate-limit-headers.plugin.js';
 import { createRateLimiter, type RateLimitOptions } from './rate-limit/rate-limiter.js';
 import { createDeliveryEventHub } from './delivery/delivery-events.js';
-import { createDeliveryWorker, EndpointUnusable, type DeliveryWorker } from './delivery/delivery-worker.js';
+import { createDeliveryWorker, type DeliveryWorker } from './delivery/delivery-worker.js';
 import type { LookupFn } from './delivery/http-sender.js';
 import { deliveriesService } from './modules/deliveries/deliveries.service.js';
 import { useMetrics } from './metrics/metrics.plugin.js';
@@ -29,6 +29,12 @@ import { createQuoteSource, quotesService } from './modules/quotes/quotes.servic
 import { usersService } from './modules/users/users.service.js';
 import type { SecretBox } from './modules/webhooks/secret-box.js';
 import { webhooksService } from './modules/webhooks/webhooks.service.js';
+import { createApiKeyCache } from './modules/api-keys/api-key-cache.js';
+import { apiKeysRepository } from './modules/api-keys/api-keys.repository.js';
+import { apiKeysService } from './modules/api-keys/api-keys.service.js';
+import { endpointHealth } from './modules/webhooks/endpoint-health.js';
+import { webhookEndpoints } from './modules/webhooks/webhook-endpoint.js';
+import { createWebhookUpdates } from './modules/webhooks/webhook-updates.js';
 import { schema } from './schema.js';
 
 export interface AppDeps {
@@ -58,9 +64,23 @@ export function createServices(deps: AppDeps): Services {
     config: deps.config,
     events: createDeliveryEventHub(database),
   });
+  const apiKeys = apiKeysService({
+    db,
+    clock,
+    logger: deps.logger,
+    cache: createApiKeyCache({ listen: database.listen, clock, logger: deps.logger, load: apiKeysRepository(db).findHolder }),
+  });
   return {
-    users: usersService({ db, clock }),
-    webhooks: webhooksService({ db, clock, secretBox, allowPrivateNetworks: deps.config.WEBHOOK_ALLOW_PRIVATE_NETWORKS }),
+    users: usersService({ db, clock, apiKeys }),
+    apiKeys,
+    webhooks: webhooksService({
+      db,
+      clock,
+      secretBox,
+      allowPrivateNetworks: deps.config.WEBHOOK_ALLOW_PRIVATE_NETWORKS,
+      updates: createWebhookUpdates(database),
+      cancelPending: deliveries.cancelPending,
+    }),
     quotes: quotesService({ db, clock, source: quoteSource }),
     alerts: alertsService({
       db,
@@ -73,17 +93,25 @@ export function createServices(deps: AppDeps): Services {
   };
 }
 
-/** The delivery worker; what it needs from the modules (the current URL and secret) is passed in. */
+/** The delivery worker; what it needs from the modules (the endpoint, its health) is passed in. */
 export function createWorker(
   deps: AppDeps,
   options: { workerId?: string; lookup?: LookupFn } = {},
 ): DeliveryWorker {
-  const { config } = deps;
-  const webhooks = webhooksService({ db: deps.database.db, clock: deps.clock, secretBox: deps.secretBox });
+  const { config, database, clock, logger } = deps;
+  const deliveries = deliveriesService({ db: database.db, clock, logger, config, events: createDeliveryEventHub(database) });
+  const health = endpointHealth({
+    db: database.db,
+    clock,
+    logger,
+    disableAfterFailures: config.WEBHOOK_DISABLE_AFTER_FAILURES,
+    disableAfterMs: config.WEBHOOK_DISABLE_AFTER,
+    skipPending: deliveries.skipPending,
+  });
   return createDeliveryWorker({
-    database: deps.database,
-    clock: deps.clock,
-    logger: deps.logger,
+    database,
+    clock,
+    logger,
     ...options,
     config: {
       concurrency: config.DELIVERY_CONCURRENCY,
@@ -93,23 +121,10 @@ export function createWorker(
       timeoutMs: config.WEBHOOK_TIMEOUT_MS,
       allowPrivateNetworks: config.WEBHOOK_ALLOW_PRIVATE_NETWORKS,
     },
-    resolveEndpoint: async (userId) => {
-      const webhook = await webhooks.get(userId);
-      if (!webhook?.isActive) return null;
-      let secret: string | null;
-      try {
-        secret = webhooks.openSecret(webhook);
-      } catch (error) {
-        // No retry can fix this: the keys it was sealed with are not configured.
-        throw new EndpointUnusable(UNREADABLE_SECRET, { cause: error });
-      }
-      return { url: webhook.url, secret, createdAt: webhook.createdAt };
-    },
+    resolveEndpoint: webhookEndpoints({ db: database.db, clock, secretBox: deps.secretBox }),
+    onRecorded: health.recorded,
   });
 }
-
-export const UNREADABLE_SECRET =
-  'The webhook secret cannot be decrypted with the configured keys (SECRET_ENCRYPTION_KEY / SECRET_ENCRYPTION_KEY_PREVIOUS)';
 
 /** Builds the yoga instance; never listens (main.ts does). */
 export function createApp(deps: AppDeps): App {

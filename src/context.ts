@@ -1,4 +1,5 @@
 import { codedError } from './errors.js';
+import type { ApiKeysService } from './modules/api-keys/api-keys.service.js';
 import type { AlertsService } from './modules/alerts/alerts.service.js';
 import type { DeliveriesService } from './modules/deliveries/deliveries.service.js';
 import type { QuotesService } from './modules/quotes/quotes.service.js';
@@ -9,6 +10,7 @@ import type { WebhooksService } from './modules/webhooks/webhooks.service.js';
 
 export interface Services {
   users: UsersService;
+  apiKeys: ApiKeysService;
   webhooks: WebhooksService;
   quotes: QuotesService;
   alerts: AlertsService;

@@ -58,6 +58,27 @@ export class AlertLimitExceeded extends DomainError {
   }
 }
 
+export class ApiKeyLimitExceeded extends DomainError {
+  override name = 'ApiKeyLimitExceeded';
+  constructor(readonly maxKeys: number) {
+    super(`An account can have at most ${maxKeys} API keys; revoke one first`);
+  }
+}
+
+export class ApiKeyNotFound extends DomainError {
+  override name = 'ApiKeyNotFound';
+  constructor(readonly id: string) {
+    super(`API key ${id} was not found`);
+  }
+}
+
+export class LastApiKey extends DomainError {
+  override name = 'LastApiKey';
+  constructor() {
+    super('This is the last API key of the account; create another one before revoking it');
+  }
+}
+
 export type ErrorCode = 'UNAUTHENTICATED' | 'FORBIDDEN' | 'RATE_LIMITED' | 'BAD_USER_INPUT' | 'INTERNAL';
 
 /** Cross-cutting failures: GraphQL errors with an extensions.code, never masked. */

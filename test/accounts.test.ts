@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hashApiKey } from '../src/modules/users/api-key.js';
-import { users } from '../src/db/tables.js';
+import { apiKeys, users } from '../src/db/tables.js';
 import { createTestApp, type TestApp } from './helpers/test-app.js';
 
 const REGISTER = `mutation($input: RegisterInput!) { register(input: $input) { apiKey user { id name email createdAt } } }`;
@@ -22,12 +22,13 @@ describe('register', () => {
     expect(new Date(user.createdAt).toISOString()).toBe(user.createdAt);
   });
 
-  it('stores only the SHA-256 hash of the key', async () => {
+  it('stores only the SHA-256 hash of the key, as the user\'s key named default', async () => {
     const { apiKey, userId } = await t.register();
-    const rows = await t.database.db.select().from(users);
-    const row = rows.find((r) => r.id === userId)!;
-    expect(row.apiKeyHash).toBe(hashApiKey(apiKey));
-    expect(JSON.stringify(rows)).not.toContain(apiKey);
+    const keys = await t.database.db.select().from(apiKeys);
+    const row = keys.find((r) => r.userId === userId)!;
+    expect(row).toMatchObject({ name: 'default', keyHash: hashApiKey(apiKey), prefix: apiKey.slice(0, 7) });
+    expect(JSON.stringify(keys)).not.toContain(apiKey);
+    expect(JSON.stringify(await t.database.db.select().from(users))).not.toContain(apiKey);
   });
 
   it('rejects a malformed email as BAD_USER_INPUT with the field path, creating nothing', async () => {

@@ -5,6 +5,7 @@ import {
   doublePrecision,
   index,
   integer,
+  jsonb,
   pgTable,
   text,
   timestamp,
@@ -18,9 +19,26 @@ export const users = pgTable('users', {
   id: uuid('id').primaryKey().default(sql`gen_random_uuid()`),
   name: text('name').notNull(),
   email: text('email').notNull().unique(),
-  apiKeyHash: text('api_key_hash').notNull().unique(),
+  // No longer read: keys live in api_keys (a custom migration moved these as each user's `default` key).
+  apiKeyHash: text('api_key_hash').unique(),
   createdAt: createdAt(),
 });
+
+export const apiKeys = pgTable(
+  'api_keys',
+  {
+    id: uuid('id').primaryKey().default(sql`gen_random_uuid()`),
+    userId: uuid('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    name: text('name').notNull(),
+    keyHash: text('key_hash').notNull().unique(),
+    prefix: text('prefix').notNull(),
+    createdAt: createdAt(),
+    lastUsedAt: timestamp('last_used_at', { withTimezone: true, mode: 'date' }),
+  },
+  (t) => [index('api_keys_user_idx').on(t.userId, t.createdAt)],
+);
 
 export const webhooks = pgTable('webhooks', {
   userId: uuid('user_id')
@@ -29,7 +47,19 @@ export const webhooks = pgTable('webhooks', {
   url: text('url').notNull(),
   secretCiphertext: text('secret_ciphertext'),
   secretKeyId: text('secret_key_id'),
+  // The secret before the last rotation; it also signs until previousSecretExpiresAt.
+  previousSecretCiphertext: text('previous_secret_ciphertext'),
+  previousSecretKeyId: text('previous_secret_key_id'),
+  previousSecretExpiresAt: timestamp('previous_secret_expires_at', { withTimezone: true, mode: 'date' }),
+  secretRotatedAt: timestamp('secret_rotated_at', { withTimezone: true, mode: 'date' }),
+  // Null means every event type, including ones added later.
+  events: text('events').array(),
   isActive: boolean('is_active').notNull().default(true),
+  disabledAt: timestamp('disabled_at', { withTimezone: true, mode: 'date' }),
+  disabledReason: text('disabled_reason'),
+  // The current run of FAILED deliveries, for auto-disable; reset by a DELIVERED one or re-enabling.
+  consecutiveFailures: integer('consecutive_failures').notNull().default(0),
+  failingSince: timestamp('failing_since', { withTimezone: true, mode: 'date' }),
   createdAt: createdAt(),
   updatedAt: timestamp('updated_at', { withTimezone: true, mode: 'date' }).notNull(),
 });
@@ -117,9 +147,13 @@ export const deliveryAttempts = pgTable(
     httpStatus: integer('http_status'),
     error: text('error'),
     failureKind: text('failure_kind'),
+    // What was sent and answered, each bounded in size (see delivery/attempt-details.ts).
+    requestHeaders: jsonb('request_headers').$type<[string, string][]>(),
+    responseHeaders: jsonb('response_headers').$type<[string, string][]>(),
+    responseBody: text('response_body'),
   },
   (t) => [uniqueIndex('delivery_attempts_delivery_number_idx').on(t.deliveryId, t.number)],
 );
 
-export const tables = { users, webhooks, quotes, quoteHistory, alerts, webhookDeliveries, deliveryAttempts };
+export const tables = { users, apiKeys, webhooks, quotes, quoteHistory, alerts, webhookDeliveries, deliveryAttempts };
 export type Tables = typeof tables;

@@ -10,6 +10,8 @@ export type { DeliveryRow };
 export const WEBHOOK_DELETED_REASON = 'Webhook deleted before delivery';
 
 const PENDING = 'PENDING';
+/** Recorded but never sent, because the webhook was disabled. */
+export const SKIPPED = 'SKIPPED';
 // Long texts from receivers or resolvers must not push a change over the NOTIFY payload limit.
 const MAX_TEXT = 500;
 const clip = (text: string | null) => (text && text.length > MAX_TEXT ? `${text.slice(0, MAX_TEXT - 1)}…` : text);
@@ -43,14 +45,42 @@ export async function enqueueDelivery(tx: Db, input: NewDelivery): Promise<Deliv
       createdAt: input.now,
     })
     .returning();
-  // Only finished rows go: a pending delivery is never lost, even beyond the history's size.
-  await tx.execute(sql`
-    delete from webhook_deliveries
-    where user_id = ${input.userId} and status <> ${PENDING}
-      and seq < (select seq from webhook_deliveries where user_id = ${input.userId}
-                 order by seq desc offset ${input.maxDeliveries - 1} limit 1)`);
+  await pruneHistory(tx, input.userId, input.maxDeliveries);
   await notifyChanged(tx, [row!]);
   await notifyDue(tx);
+  return row!;
+}
+
+// Only finished rows go: a pending delivery is never lost, even beyond the history's size.
+// Their attempt logs (with the stored request and response details) go with them by cascade.
+async function pruneHistory(tx: Db, userId: string, maxDeliveries: number): Promise<void> {
+  await tx.execute(sql`
+    delete from webhook_deliveries
+    where user_id = ${userId} and status <> ${PENDING}
+      and seq < (select seq from webhook_deliveries where user_id = ${userId}
+                 order by seq desc offset ${maxDeliveries - 1} limit 1)`);
+}
+
+/** Records a delivery that is not sent (its webhook is disabled), finished at once, and prunes like enqueueDelivery. */
+export async function recordSkipped(tx: Db, input: NewDelivery & { reason: string }): Promise<DeliveryRow> {
+  const [row] = await tx
+    .insert(webhookDeliveries)
+    .values({
+      userId: input.userId,
+      event: input.event,
+      status: SKIPPED,
+      url: input.url,
+      body: input.body,
+      payloadSummary: input.summary,
+      attempts: 0,
+      maxAttempts: input.maxAttempts,
+      failureReason: clip(input.reason),
+      createdAt: input.now,
+      completedAt: input.now,
+    })
+    .returning();
+  await pruneHistory(tx, input.userId, input.maxDeliveries);
+  await notifyChanged(tx, [row!]);
   return row!;
 }
 
@@ -202,6 +232,9 @@ export async function recordAttempts(db: Db, records: AttemptRecord[]): Promise<
       started_at: iso(outcome.startedAt),
       duration_ms: outcome.durationMs,
       error: clip(outcome.error),
+      request_headers: outcome.details?.requestHeaders ?? null,
+      response_headers: outcome.details?.responseHeaders ?? null,
+      response_body: outcome.details?.responseBody ?? null,
       change: JSON.stringify(toChange(next[i]!)),
     })),
   );
@@ -210,7 +243,8 @@ export async function recordAttempts(db: Db, records: AttemptRecord[]): Promise<
     sql`with v as (
           select * from jsonb_to_recordset(${batch}::jsonb) as r(id uuid, owner text, url text, prev_attempts int, status text,
             attempts int, http_status int, failure_kind text, failure_reason text, next_attempt_at timestamptz,
-            completed_at timestamptz, started_at timestamptz, duration_ms int, error text, change text)),
+            completed_at timestamptz, started_at timestamptz, duration_ms int, error text, request_headers jsonb,
+            response_headers jsonb, response_body text, change text)),
         updated as (
           update webhook_deliveries as d set status = v.status, attempts = v.attempts, http_status = v.http_status,
             failure_kind = v.failure_kind, failure_reason = v.failure_reason, next_attempt_at = v.next_attempt_at,
@@ -219,8 +253,10 @@ export async function recordAttempts(db: Db, records: AttemptRecord[]): Promise<
           where d.id = v.id and d.lease_owner = v.owner and d.status = ${PENDING} and d.attempts = v.prev_attempts
           returning d.id),
         logged as (
-          insert into delivery_attempts (delivery_id, number, url, started_at, duration_ms, http_status, error, failure_kind)
-          select v.id, v.attempts, v.url, v.started_at, v.duration_ms, v.http_status, v.error, v.failure_kind
+          insert into delivery_attempts (delivery_id, number, url, started_at, duration_ms, http_status, error, failure_kind,
+            request_headers, response_headers, response_body)
+          select v.id, v.attempts, v.url, v.started_at, v.duration_ms, v.http_status, v.error, v.failure_kind,
+            v.request_headers, v.response_headers, v.response_body
           from v join updated on updated.id = v.id)
         select v.id, pg_notify(${DELIVERY_CHANGED_CHANNEL}, v.change) from v join updated on updated.id = v.id`,
   );
@@ -228,16 +264,17 @@ export async function recordAttempts(db: Db, records: AttemptRecord[]): Promise<
   return next.map((row) => (kept.has(row.id) ? row : null));
 }
 
-/** Ends pending deliveries as FAILED with a reason, e.g. when their webhook is deleted. */
+/** Ends pending deliveries as FAILED (or SKIPPED) with a reason, e.g. when their webhook is deleted. */
 export async function failPending(
   tx: Db,
   where: { userId: string; id?: string },
   reason: string,
   now: Date,
+  status: 'FAILED' | typeof SKIPPED = 'FAILED',
 ): Promise<DeliveryRow[]> {
   const rows = await tx
     .update(webhookDeliveries)
-    .set({ status: 'FAILED', failureReason: reason, completedAt: now, nextAttemptAt: null, leaseOwner: null, leaseUntil: null })
+    .set({ status, failureReason: reason, completedAt: now, nextAttemptAt: null, leaseOwner: null, leaseUntil: null })
     .where(
       and(
         eq(webhookDeliveries.userId, where.userId),

@@ -25,6 +25,8 @@ import { createHttpSender, type HttpSender, type LookupFn } from './http-sender.
 export interface Endpoint {
   url: string;
   secret: string | null;
+  /** Secrets from before a rotation that also sign until their overlap ends. */
+  previousSecrets?: string[];
   /** When the webhook was created; replacing its URL or secret keeps it, deleting it does not. */
   createdAt: Date;
 }
@@ -60,6 +62,8 @@ export interface DeliveryWorkerDeps {
   workerId?: string;
   lookup?: LookupFn;
   sender?: HttpSender;
+  /** Told of every recorded attempt (the webhook's health: auto-disable); must not throw. */
+  onRecorded?: (row: DeliveryRow) => Promise<void>;
 }
 
 export interface DeliveryWorker {
@@ -144,7 +148,7 @@ export function createDeliveryWorker(deps: DeliveryWorkerDeps): DeliveryWorker {
       logger.debug('delivery no longer held by this worker; not sent', { deliveryId: claimed.id, workerId: id });
       return;
     }
-    const outcome = await sender.send({ url: endpoint.url, deliveryId: row.id, event: row.event, body: row.body, secret: endpoint.secret });
+    const outcome = await sender.send({ url: endpoint.url, deliveryId: row.id, event: row.event, body: row.body, secret: endpoint.secret, previousSecrets: endpoint.previousSecrets });
     sending.delete(row.id);
     unrecorded.add(row.id);
     dispatch();
@@ -162,6 +166,7 @@ export function createDeliveryWorker(deps: DeliveryWorkerDeps): DeliveryWorker {
           status: updated.status,
           failureKind: outcome.failureKind,
         });
+        await deps.onRecorded?.(updated);
       }
     } finally {
       unrecorded.delete(row.id);

@@ -4,6 +4,13 @@ import { STATUS_CODES } from 'node:http';
 import { Agent, buildConnector, request } from 'undici';
 import { setClockTimer, systemClock, type Clock } from '../clock.js';
 import { blockedReason, checkAddress, parseIpLiteral, privateNetworksHint, type AddressVerdict } from './address-policy.js';
+import {
+  keptResponseHeaders,
+  readBodyHead,
+  requestHeaderList,
+  RESPONSE_BODY_KEPT_BYTES,
+  type AttemptDetails,
+} from './attempt-details.js';
 import { signatureHeaders } from './signature.js';
 
 export const FAILURE_KINDS = ['TIMEOUT', 'DNS_ERROR', 'CONNECTION_ERROR', 'BLOCKED_ADDRESS', 'REDIRECT', 'HTTP_ERROR'] as const;
@@ -16,6 +23,7 @@ export interface AttemptOutcome {
   failureKind: FailureKind | null;
   startedAt: Date;
   durationMs: number;
+  details?: AttemptDetails;
 }
 
 export interface SendRequest {
@@ -24,6 +32,8 @@ export interface SendRequest {
   event: string;
   body: string;
   secret: string | null;
+  /** Secrets from before a rotation that also sign until their overlap ends. */
+  previousSecrets?: string[];
 }
 
 type LookupCallback = (error: NodeJS.ErrnoException | null, address: string | LookupAddress[], family?: number) => void;
@@ -44,7 +54,7 @@ export interface HttpSender {
   close(): Promise<void>;
 }
 
-// A receiver's answer is only read to keep the connection reusable; its content is never used.
+// A receiver's answer is read to keep the connection reusable; only its head is kept.
 const RESPONSE_BODY_CAP = 16 * 1024;
 
 const packageVersion = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
@@ -146,7 +156,7 @@ export function createHttpSender(options: SenderOptions): HttpSender {
         'user-agent': USER_AGENT,
         'x-webhook-event': req.event,
         'x-webhook-delivery': req.deliveryId,
-        ...signatureHeaders(req.secret, req.deliveryId, startedAt, req.body),
+        ...signatureHeaders(req.secret, req.deliveryId, startedAt, req.body, req.previousSecrets),
       };
       const controller = new AbortController();
       let timedOut = false;
@@ -158,8 +168,13 @@ export function createHttpSender(options: SenderOptions): HttpSender {
         },
         options.timeoutMs,
       );
-      const finish = (fields: Omit<AttemptOutcome, 'startedAt' | 'durationMs'>): AttemptOutcome => ({
+      const sent = requestHeaderList(headers);
+      const finish = (
+        fields: Omit<AttemptOutcome, 'startedAt' | 'durationMs' | 'details'>,
+        answer: Omit<AttemptDetails, 'requestHeaders'> = { responseHeaders: [], responseBody: null },
+      ): AttemptOutcome => ({
         ...fields,
+        details: { requestHeaders: sent, ...answer },
         startedAt,
         durationMs: Math.max(0, clock.now().getTime() - startedAt.getTime()),
       });
@@ -171,18 +186,24 @@ export function createHttpSender(options: SenderOptions): HttpSender {
           dispatcher: agent,
           signal: controller.signal,
         });
-        await response.body.dump({ limit: RESPONSE_BODY_CAP });
+        const answer = {
+          responseHeaders: keptResponseHeaders(response.headers),
+          responseBody: await readBodyHead(response.body, RESPONSE_BODY_KEPT_BYTES, RESPONSE_BODY_CAP),
+        };
         const status = response.statusCode;
         if (status >= 200 && status < 300) {
-          return finish({ delivered: true, httpStatus: status, error: null, failureKind: null });
+          return finish({ delivered: true, httpStatus: status, error: null, failureKind: null }, answer);
         }
         const redirect = status >= 300 && status < 400;
-        return finish({
-          delivered: false,
-          httpStatus: status,
-          error: redirect ? `${httpStatusText(status)} (redirects are not followed)` : httpStatusText(status),
-          failureKind: redirect ? 'REDIRECT' : 'HTTP_ERROR',
-        });
+        return finish(
+          {
+            delivered: false,
+            httpStatus: status,
+            error: redirect ? `${httpStatusText(status)} (redirects are not followed)` : httpStatusText(status),
+            failureKind: redirect ? 'REDIRECT' : 'HTTP_ERROR',
+          },
+          answer,
+        );
       } catch (error) {
         const { kind, message } = classify(error, timedOut, url, options.timeoutMs);
         return finish({ delivered: false, httpStatus: null, error: message, failureKind: kind });

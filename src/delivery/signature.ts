@@ -22,12 +22,18 @@ export function standardWebhooksSignature(secret: string, id: string, timestampS
   return `v1,${mac.digest('base64')}`;
 }
 
-/** The signature headers of one attempt; none without a secret. */
+/**
+ * The signature headers of one attempt; none without a secret. During a rotation's overlap the
+ * previous secrets also sign `webhook-signature` (Standard Webhooks allows several, space
+ * separated, so a receiver still on the old secret verifies); `X-Webhook-Signature` holds one
+ * value and uses the current secret.
+ */
 export function signatureHeaders(
   secret: string | null,
   deliveryId: string,
   sentAt: Date,
   body: string,
+  previousSecrets: string[] = [],
 ): Record<string, string> {
   if (!secret) return {};
   const timestamp = Math.floor(sentAt.getTime() / 1000);
@@ -35,6 +41,8 @@ export function signatureHeaders(
     'x-webhook-signature': hubSignature(secret, body),
     'webhook-id': deliveryId,
     'webhook-timestamp': String(timestamp),
-    'webhook-signature': standardWebhooksSignature(secret, deliveryId, timestamp, body),
+    'webhook-signature': [secret, ...previousSecrets]
+      .map((key) => standardWebhooksSignature(key, deliveryId, timestamp, body))
+      .join(' '),
   };
 }

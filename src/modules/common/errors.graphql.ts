@@ -2,7 +2,10 @@ import { builder } from '../../builder.js';
 import {
   AlertLimitExceeded,
   AlertNotFound,
+  ApiKeyLimitExceeded,
+  ApiKeyNotFound,
   DeliveryNotFound,
+  LastApiKey,
   DomainError,
   InvalidWebhookUrl,
   ValidationError,
@@ -53,3 +56,17 @@ builder.objectType(AlertLimitExceeded, {
   interfaces: [ErrorInterface],
   fields: (t) => ({ maxAlerts: t.exposeInt('maxAlerts') }),
 });
+
+builder.objectType(ApiKeyLimitExceeded, {
+  name: 'ApiKeyLimitExceeded',
+  interfaces: [ErrorInterface],
+  fields: (t) => ({ maxKeys: t.exposeInt('maxKeys') }),
+});
+
+builder.objectType(ApiKeyNotFound, {
+  name: 'ApiKeyNotFound',
+  interfaces: [ErrorInterface],
+  fields: (t) => ({ id: t.exposeID('id') }),
+});
+
+builder.objectType(LastApiKey, { name: 'LastApiKey', interfaces: [ErrorInterface] });

@@ -13,7 +13,25 @@ const FAILURE_KIND_DESCRIPTIONS: Record<(typeof FAILURE_KINDS)[number], string> 
   HTTP_ERROR: 'The receiver answered with a status outside 2xx and 3xx.',
 };
 
-export const DeliveryStatusEnum = builder.enumType('DeliveryStatus', { values: DELIVERY_STATUSES });
+const STATUS_DESCRIPTIONS: Record<(typeof DELIVERY_STATUSES)[number], string> = {
+  PENDING: 'Waiting for its next attempt.',
+  DELIVERED: 'The receiver answered 2xx.',
+  FAILED: 'Every attempt failed, or the delivery was cancelled.',
+  SKIPPED: 'Not sent: the webhook was disabled after repeated failures (see failureReason).',
+};
+
+export const DeliveryStatusEnum = builder.enumType('DeliveryStatus', {
+  values: Object.fromEntries(DELIVERY_STATUSES.map((s) => [s, { description: STATUS_DESCRIPTIONS[s] }])) as {
+    [K in (typeof DELIVERY_STATUSES)[number]]: { description: string };
+  },
+});
+
+const HttpHeader = builder.objectRef<[string, string]>('HttpHeader').implement({
+  fields: (t) => ({
+    name: t.string({ resolve: ([name]) => name }),
+    value: t.string({ resolve: ([, value]) => value }),
+  }),
+});
 
 export const DeliveryFailureKindEnum = builder.enumType('DeliveryFailureKind', {
   values: Object.fromEntries(FAILURE_KINDS.map((kind) => [kind, { description: FAILURE_KIND_DESCRIPTIONS[kind] }])) as {
@@ -37,6 +55,17 @@ export const DeliveryAttempt = builder.objectRef<AttemptRow>('DeliveryAttempt').
       nullable: true,
       resolve: (a) => (a.failureKind as Kind | null) ?? null,
     }),
+    requestHeaders: t.field({
+      type: [HttpHeader],
+      description: 'The headers sent, signatures included.',
+      resolve: (a) => a.requestHeaders ?? [],
+    }),
+    responseHeaders: t.field({
+      type: [HttpHeader],
+      description: "The receiver's content-type and retry-after, when it answered.",
+      resolve: (a) => a.responseHeaders ?? [],
+    }),
+    responseBody: t.exposeString('responseBody', { nullable: true, description: 'The first 2 KB of the response body.' }),
   }),
 });
 
@@ -87,6 +116,15 @@ const deliveryPayload = (name: string) =>
   });
 
 const SendTestWebhookSuccess = deliveryPayload('SendTestWebhookSuccess');
+
+const RedeliverFailedDeliveriesSuccess = builder
+  .objectRef<{ deliveries: DeliveryView[]; count: number }>('RedeliverFailedDeliveriesSuccess')
+  .implement({
+    fields: (t) => ({
+      deliveries: t.expose('deliveries', { type: [WebhookDelivery] }),
+      count: t.exposeInt('count'),
+    }),
+  });
 const RedeliverWebhookDeliverySuccess = deliveryPayload('RedeliverWebhookDeliverySuccess');
 
 builder.queryField('webhookDeliveries', (t) =>
@@ -118,6 +156,17 @@ builder.mutationField('redeliverWebhookDelivery', (t) =>
       union: { name: 'RedeliverWebhookDeliveryResult' },
     },
     resolve: (_root, { id }, ctx) => ctx.services.deliveries.redeliver(requireViewer(ctx).id, id),
+  }),
+);
+
+builder.mutationField('redeliverFailedDeliveries', (t) =>
+  t.field({
+    type: RedeliverFailedDeliveriesSuccess,
+    description:
+      'Sends every FAILED delivery since a time again, as new deliveries (SKIPPED ones too: those missed while the webhook was disabled); oldest first, at most maxRecords.',
+    args: { since: t.arg({ type: 'DateTime', required: true }) },
+    errors: { types: [WebhookNotFound], directResult: true, union: { name: 'RedeliverFailedDeliveriesResult' } },
+    resolve: (_root, { since }, ctx) => ctx.services.deliveries.redeliverFailed(requireViewer(ctx).id, since),
   }),
 );
 

@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, inArray, lte } from 'drizzle-orm';
+import { and, asc, desc, eq, gte, inArray, lte } from 'drizzle-orm';
 import type { Db } from '../../db/client.js';
 import { deliveryAttempts, webhookDeliveries, webhooks } from '../../db/tables.js';
 import { toChange, type DeliveryChange, type DeliveryRow } from '../../delivery/delivery-events.js';
@@ -8,7 +8,7 @@ export type AttemptRow = typeof deliveryAttempts.$inferSelect;
 /** A delivery as clients see it: no body, no lease, with its attempt log. */
 export type DeliveryView = DeliveryChange & { attemptLog: AttemptRow[] };
 
-export const DELIVERY_STATUSES = ['PENDING', 'DELIVERED', 'FAILED'] as const;
+export const DELIVERY_STATUSES = ['PENDING', 'DELIVERED', 'FAILED', 'SKIPPED'] as const;
 export type DeliveryStatus = (typeof DELIVERY_STATUSES)[number];
 
 export function deliveriesRepository(db: Db) {
@@ -64,9 +64,25 @@ export function deliveriesRepository(db: Db) {
     },
 
     /** Locks the user's webhook row, serialising deliveries of one user with each other and with its deletion. */
-    async lockActiveWebhook(userId: string) {
+    async lockWebhook(userId: string) {
       const [row] = await db.select().from(webhooks).where(eq(webhooks.userId, userId)).for('update');
-      return row?.isActive ? row : undefined;
+      return row;
+    },
+
+    /** The user's deliveries with one of `statuses` created since `since`, oldest first, at most `limit`. */
+    async listSince(userId: string, statuses: DeliveryStatus[], since: Date, limit: number): Promise<DeliveryRow[]> {
+      return db
+        .select()
+        .from(webhookDeliveries)
+        .where(
+          and(
+            eq(webhookDeliveries.userId, userId),
+            inArray(webhookDeliveries.status, statuses),
+            gte(webhookDeliveries.createdAt, since),
+          ),
+        )
+        .orderBy(asc(webhookDeliveries.seq))
+        .limit(limit);
     },
   };
 }

@@ -2,7 +2,7 @@ import type { Clock } from '../../clock.js';
 import type { Db } from '../../db/client.js';
 import { isUuid } from '../../db/rows.js';
 import { toChange, type DeliveryEventHub } from '../../delivery/delivery-events.js';
-import { enqueueDelivery } from '../../delivery/delivery-queue.js';
+import { enqueueDelivery, failPending, recordSkipped, SKIPPED, WEBHOOK_DELETED_REASON } from '../../delivery/delivery-queue.js';
 import {
   buildAlertsTriggeredPayload,
   buildPingPayload,
@@ -12,6 +12,7 @@ import {
 import type { Config } from '../../env.js';
 import { DeliveryNotFound, WebhookNotFound } from '../../errors.js';
 import type { Logger } from '../../logger.js';
+import { acceptsEvent } from '../webhooks/webhook-event-types.js';
 import { deliveriesRepository, type DeliveryStatus, type DeliveryView } from './deliveries.repository.js';
 
 export interface DeliveriesDeps {
@@ -22,17 +23,25 @@ export interface DeliveriesDeps {
   events: DeliveryEventHub;
 }
 
+export interface EnqueueOptions {
+  /** Sent whatever the endpoint's event filter says (a test ping, a redelivery the user asked for). */
+  always?: boolean;
+}
 
 export function deliveriesService(deps: DeliveriesDeps) {
   const { config, clock } = deps;
   const repo = deliveriesRepository(deps.db);
 
-  /** Writes the delivery in one transaction with the webhook lookup; null when there is no active webhook. */
-  async function enqueue(userId: string, payload: BuiltPayload, db: Db = deps.db): Promise<DeliveryView | null> {
+  /**
+   * Writes the delivery in one transaction with the webhook lookup. Null when there is no webhook
+   * or its event filter leaves this event out; recorded as SKIPPED (not sent) while it is disabled.
+   */
+  async function enqueue(userId: string, payload: BuiltPayload, db: Db = deps.db, options: EnqueueOptions = {}): Promise<DeliveryView | null> {
     return db.transaction(async (tx) => {
-      const webhook = await deliveriesRepository(tx).lockActiveWebhook(userId);
+      const webhook = await deliveriesRepository(tx).lockWebhook(userId);
       if (!webhook) return null;
-      const row = await enqueueDelivery(tx, {
+      if (!options.always && !acceptsEvent(webhook.events, payload.event)) return null;
+      const delivery = {
         userId,
         url: webhook.url,
         event: payload.event,
@@ -41,7 +50,10 @@ export function deliveriesService(deps: DeliveriesDeps) {
         maxAttempts: config.WEBHOOK_MAX_ATTEMPTS,
         maxDeliveries: config.WEBHOOK_MAX_DELIVERIES,
         now: clock.now(),
-      });
+      };
+      const row = webhook.isActive
+        ? await enqueueDelivery(tx, delivery)
+        : await recordSkipped(tx, { ...delivery, reason: `Not sent: the webhook is disabled (${webhook.disabledReason ?? 'no reason given'}); enableWebhook re-activates it` });
       return { ...toChange(row), attemptLog: [] };
     });
   }
@@ -53,7 +65,7 @@ export function deliveriesService(deps: DeliveriesDeps) {
     },
 
     async sendTest(userId: string): Promise<{ delivery: DeliveryView }> {
-      const delivery = await enqueue(userId, buildPingPayload(userId, clock.now()));
+      const delivery = await enqueue(userId, buildPingPayload(userId, clock.now()), deps.db, { always: true });
       if (!delivery) throw new WebhookNotFound();
       return { delivery };
     },
@@ -61,13 +73,43 @@ export function deliveriesService(deps: DeliveriesDeps) {
     async redeliver(userId: string, id: string): Promise<{ delivery: DeliveryView }> {
       const original = isUuid(id) ? await repo.findForUser(userId, id) : undefined;
       if (!original) throw new DeliveryNotFound(id);
-      const delivery = await enqueue(userId, {
-        event: original.event,
-        body: original.body,
-        summary: original.payloadSummary,
-      });
+      const delivery = await enqueue(
+        userId,
+        { event: original.event, body: original.body, summary: original.payloadSummary },
+        deps.db,
+        { always: true },
+      );
       if (!delivery) throw new WebhookNotFound();
       return { delivery };
+    },
+
+    /**
+     * Every FAILED delivery created since `since` (and every SKIPPED one, missed while the webhook
+     * was disabled) again, as new deliveries, oldest first. The history keeps at most
+     * WEBHOOK_MAX_DELIVERIES, which bounds how many there can be.
+     */
+    async redeliverFailed(userId: string, since: Date): Promise<{ deliveries: DeliveryView[]; count: number }> {
+      return deps.db.transaction(async (tx) => {
+        if (!(await deliveriesRepository(tx).lockWebhook(userId))) throw new WebhookNotFound();
+        const originals = await deliveriesRepository(tx).listSince(userId, ['FAILED', SKIPPED], since, config.WEBHOOK_MAX_DELIVERIES);
+        const deliveries: DeliveryView[] = [];
+        for (const original of originals) {
+          const payload = { event: original.event, body: original.body, summary: original.payloadSummary };
+          const delivery = await enqueue(userId, payload, tx, { always: true });
+          if (delivery) deliveries.push(delivery);
+        }
+        return { deliveries, count: deliveries.length };
+      });
+    },
+
+    /** Ends the user's pending deliveries because the webhook is being deleted; call inside that transaction. */
+    async cancelPending(tx: Db, userId: string): Promise<void> {
+      await failPending(tx, { userId }, WEBHOOK_DELETED_REASON, clock.now());
+    },
+
+    /** Ends the user's pending deliveries as SKIPPED because the webhook is being disabled. */
+    async skipPending(tx: Db, userId: string, reason: string): Promise<void> {
+      await failPending(tx, { userId }, reason, clock.now(), SKIPPED);
     },
 
     /**
@@ -83,7 +125,9 @@ export function deliveriesService(deps: DeliveriesDeps) {
     ): Promise<DeliveryView | null> {
       if (!evaluations.some((e) => e.triggered)) return null;
       try {
-        return await enqueue(userId, buildAlertsTriggeredPayload(userId, evaluations, evaluatedAt), db);
+        const delivery = await enqueue(userId, buildAlertsTriggeredPayload(userId, evaluations, evaluatedAt), db);
+        // The contract's `delivery` is null without an active webhook; the SKIPPED row is in the history.
+        return delivery?.status === SKIPPED ? null : delivery;
       } catch (error) {
         deps.logger.error('could not enqueue the alerts.triggered delivery', { userId, error });
         return null;

@@ -9,13 +9,9 @@ const publicColumns = { id: users.id, name: users.name, email: users.email, crea
 
 export function usersRepository(db: Db) {
   return {
-    async insert(values: { name: string; email: string; apiKeyHash: string; createdAt: Date }): Promise<User> {
+    async insert(values: { name: string; email: string; createdAt: Date }): Promise<User> {
       const [row] = await db.insert(users).values(values).returning(publicColumns);
       return row!;
-    },
-    async findByApiKeyHash(apiKeyHash: string): Promise<User | undefined> {
-      const [row] = await db.select(publicColumns).from(users).where(eq(users.apiKeyHash, apiKeyHash));
-      return row;
     },
     async findById(id: string): Promise<User | undefined> {
       const [row] = await db.select(publicColumns).from(users).where(eq(users.id, id));

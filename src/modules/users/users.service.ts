@@ -3,7 +3,8 @@ import type { Clock } from '../../clock.js';
 import type { Db } from '../../db/client.js';
 import { isUniqueViolation } from '../../db/errors.js';
 import { ValidationError, validationErrorFromZod } from '../../errors.js';
-import { generateApiKey, hashApiKey } from './api-key.js';
+import { apiKeysRepository } from '../api-keys/api-keys.repository.js';
+import { DEFAULT_KEY_NAME, newApiKey, type ApiKeysService } from '../api-keys/api-keys.service.js';
 import { usersRepository, type User } from './users.repository.js';
 
 const RegisterInput = z.object({
@@ -18,24 +19,29 @@ const RegisterInput = z.object({
 
 const EMAIL_TAKEN = new ValidationError([{ path: ['input', 'email'], message: 'This email is already registered' }]);
 
-export function usersService(deps: { db: Db; clock: Clock }) {
-  const repo = usersRepository(deps.db);
+export function usersService(deps: { db: Db; clock: Clock; apiKeys: Pick<ApiKeysService, 'authenticate'> }) {
   return {
     async register(input: { name: string; email: string }): Promise<{ user: User; apiKey: string }> {
       const parsed = RegisterInput.safeParse(input);
       if (!parsed.success) {
         throw validationErrorFromZod(parsed.error.issues.map((i) => ({ ...i, path: ['input', ...i.path] })));
       }
-      const apiKey = generateApiKey();
+      const { key, keyHash, prefix } = newApiKey();
+      const createdAt = deps.clock.now();
       try {
-        const user = await repo.insert({ ...parsed.data, apiKeyHash: hashApiKey(apiKey), createdAt: deps.clock.now() });
-        return { user, apiKey };
+        // The first key is an ordinary key named `default`: it can be listed, replaced and revoked.
+        const user = await deps.db.transaction(async (tx) => {
+          const inserted = await usersRepository(tx).insert({ ...parsed.data, createdAt });
+          await apiKeysRepository(tx).insert({ userId: inserted.id, name: DEFAULT_KEY_NAME, keyHash, prefix, createdAt });
+          return inserted;
+        });
+        return { user, apiKey: key };
       } catch (error) {
         if (isUniqueViolation(error)) throw EMAIL_TAKEN;
         throw error;
       }
     },
-    authenticate: (apiKey: string) => repo.findByApiKeyHash(hashApiKey(apiKey)),
+    authenticate: (apiKey: string) => deps.apiKeys.authenticate(apiKey),
   };
 }
 

@@ -1,0 +1,52 @@
+/** What an attempt sent and got back, kept on its log row; every part is bounded in size. */
+export type HeaderList = [name: string, value: string][];
+
+export interface AttemptDetails {
+  /** Every header sent, signatures included (they are not secrets: they only prove the sender). */
+  requestHeaders: HeaderList;
+  /** The few response headers worth keeping. */
+  responseHeaders: HeaderList;
+  /** The first RESPONSE_BODY_KEPT_BYTES of the answer, as text; null when there was no answer. */
+  responseBody: string | null;
+}
+
+export const RESPONSE_BODY_KEPT_BYTES = 2048;
+const KEPT_RESPONSE_HEADERS = ['content-type', 'retry-after'];
+const MAX_HEADER_VALUE = 512;
+
+// Postgres text cannot hold NUL; a binary answer is kept as replacement characters.
+const storable = (text: string) => text.replaceAll('\u0000', '\uFFFD');
+const clipValue = (value: string) => storable(value.length > MAX_HEADER_VALUE ? `${value.slice(0, MAX_HEADER_VALUE - 1)}…` : value);
+
+export function requestHeaderList(headers: Record<string, string>): HeaderList {
+  return Object.entries(headers).map(([name, value]) => [name, clipValue(value)]);
+}
+
+export function keptResponseHeaders(headers: Record<string, string | string[] | undefined>): HeaderList {
+  return KEPT_RESPONSE_HEADERS.flatMap((name): HeaderList => {
+    const value = headers[name];
+    if (value === undefined) return [];
+    return [[name, clipValue(Array.isArray(value) ? value.join(', ') : value)]];
+  });
+}
+
+/**
+ * Reads the answer to keep its first `keepBytes` and to leave the connection reusable; past
+ * `readLimit` bytes it stops (the stream is destroyed, and with it that connection).
+ */
+export async function readBodyHead(body: AsyncIterable<Uint8Array>, keepBytes: number, readLimit: number): Promise<string> {
+  const kept: Buffer[] = [];
+  let keptBytes = 0;
+  let read = 0;
+  for await (const chunk of body) {
+    if (keptBytes < keepBytes) {
+      const part = Buffer.from(chunk.buffer, chunk.byteOffset, Math.min(chunk.byteLength, keepBytes - keptBytes));
+      kept.push(Buffer.from(part));
+      keptBytes += part.length;
+    }
+    read += chunk.byteLength;
+    if (read > readLimit) break;
+  }
+  // A multi-byte character cut at the limit decodes to one replacement character.
+  return storable(new TextDecoder('utf-8', { fatal: false }).decode(Buffer.concat(kept)));
+}

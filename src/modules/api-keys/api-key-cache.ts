@@ -1,0 +1,77 @@
+import type { Clock } from '../../clock.js';
+import type { Database } from '../../db/client.js';
+import type { Logger } from '../../logger.js';
+import type { KeyHolder } from './api-keys.repository.js';
+
+/** The custom migration's trigger announces every removed key row (revoked, or its user removed) here, with its hash. */
+export const API_KEY_REMOVED_CHANNEL = 'alertwire_api_key_removed';
+
+export interface ApiKeyCacheOptions {
+  listen: Database['listen'];
+  clock: Clock;
+  logger: Logger;
+  /** The database lookup behind the cache. */
+  load: (keyHash: string) => Promise<KeyHolder | undefined>;
+  /** A safety net behind the NOTIFY: even a missed one is outlived by at most this long. */
+  ttlMs?: number;
+  maxEntries?: number;
+}
+
+export interface ApiKeyCache {
+  get(keyHash: string): Promise<KeyHolder | undefined>;
+  /** Drops an entry at once (this process revoked it; the NOTIFY reaches the others). */
+  forget(keyHash: string): void;
+  close(): Promise<void>;
+}
+
+/**
+ * Key hash → holder, per process, so a request does not look its key up in the database. Only
+ * found keys are kept, and only while the removal NOTIFY is being listened to.
+ */
+export function createApiKeyCache(options: ApiKeyCacheOptions): ApiKeyCache {
+  const { clock, ttlMs = 30_000, maxEntries = 10_000 } = options;
+  const entries = new Map<string, { holder: KeyHolder; expiresAt: number }>();
+  // Bumped by every removal: a lookup that overlapped one does not cache what it read.
+  let generation = 0;
+  let listening: Promise<(() => Promise<void>) | null> | null = null;
+
+  const forget = (keyHash: string) => {
+    generation++;
+    entries.delete(keyHash);
+  };
+
+  function listen() {
+    listening ??= options.listen(API_KEY_REMOVED_CHANNEL, (keyHash) => (keyHash ? forget(keyHash) : entries.clear())).catch(
+      (error: unknown) => {
+        options.logger.warn('API key cache disabled until the next request: could not listen for revocations', { error });
+        listening = null;
+        return null;
+      },
+    );
+    return listening;
+  }
+
+  return {
+    async get(keyHash) {
+      const now = clock.now().getTime();
+      const hit = entries.get(keyHash);
+      if (hit && hit.expiresAt > now) return hit.holder;
+      entries.delete(keyHash);
+      const live = (await listen()) !== null;
+      const before = generation;
+      const holder = await options.load(keyHash);
+      if (holder && live && before === generation) {
+        if (entries.size >= maxEntries) entries.delete(entries.keys().next().value!);
+        entries.set(keyHash, { holder, expiresAt: now + ttlMs });
+      }
+      return holder;
+    },
+    forget,
+    async close() {
+      entries.clear();
+      const unlisten = await listening;
+      listening = null;
+      await unlisten?.().catch(() => {});
+    },
+  };
+}

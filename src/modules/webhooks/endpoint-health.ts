@@ -1,0 +1,84 @@
+import type { Clock } from '../../clock.js';
+import type { Db } from '../../db/client.js';
+import type { DeliveryRow } from '../../delivery/delivery-events.js';
+import { createGroupCommit } from '../../delivery/group-commit.js';
+import type { Logger } from '../../logger.js';
+import { notifyWebhookUpdated } from './webhook-updates.js';
+import { webhooksRepository, type HealthChange, type HealthState } from './webhooks.repository.js';
+
+export interface EndpointHealthDeps {
+  db: Db;
+  clock: Clock;
+  logger: Logger;
+  /** WEBHOOK_DISABLE_AFTER_FAILURES and WEBHOOK_DISABLE_AFTER. */
+  disableAfterFailures: number;
+  disableAfterMs: number;
+  /** Ends the user's pending deliveries as skipped when the webhook is disabled (the deliveries service). */
+  skipPending: (tx: Db, userId: string, reason: string) => Promise<void>;
+}
+
+const GONE = 410;
+
+/** One batch's finished deliveries per user, in the order they finished. */
+export function healthChanges(rows: DeliveryRow[]): HealthChange[] {
+  const byUser = new Map<string, HealthChange>();
+  for (const row of rows) {
+    const change = byUser.get(row.userId) ?? { userId: row.userId, reset: false, failures: 0, firstFailureAt: null, gone: false };
+    byUser.set(row.userId, change);
+    if (row.httpStatus === GONE) change.gone = true;
+    if (row.status === 'DELIVERED') Object.assign(change, { reset: true, failures: 0, firstFailureAt: null });
+    if (row.status === 'FAILED') {
+      change.failures++;
+      change.firstFailureAt ??= row.completedAt;
+    }
+  }
+  return [...byUser.values()];
+}
+
+/**
+ * Auto-disable: a webhook whose deliveries keep failing is switched off, so nobody's receiver is
+ * hammered for days and the owner is told (webhookUpdated, disabledReason). A 410 Gone switches
+ * it off at once: the receiver says the endpoint no longer exists.
+ */
+export function endpointHealth(deps: EndpointHealthDeps) {
+  const { clock, disableAfterFailures, disableAfterMs } = deps;
+
+  const reasonFor = (state: HealthState): string | null => {
+    if (state.gone) return 'The receiver answered 410 Gone';
+    if (state.consecutiveFailures < disableAfterFailures || !state.failingSince) return null;
+    const span = clock.now().getTime() - state.failingSince.getTime();
+    if (span < disableAfterMs) return null;
+    return `${state.consecutiveFailures} consecutive deliveries failed since ${state.failingSince.toISOString()}`;
+  };
+
+  async function disable(userId: string, reason: string): Promise<void> {
+    await deps.db.transaction(async (tx) => {
+      const row = await webhooksRepository(tx).disable(userId, reason, clock.now());
+      if (!row) return;
+      await deps.skipPending(tx, userId, `Not sent: the webhook was disabled (${reason}); enableWebhook re-activates it`);
+      await notifyWebhookUpdated(tx, userId);
+    });
+    deps.logger.warn('webhook disabled', { userId, reason });
+  }
+
+  const writer = createGroupCommit(async (rows: DeliveryRow[]) => {
+    const states = await webhooksRepository(deps.db).recordHealth(healthChanges(rows));
+    for (const state of states) {
+      const reason = state.isActive ? reasonFor(state) : null;
+      if (reason) await disable(state.userId, reason);
+    }
+    return rows.map(() => undefined);
+  });
+
+  return {
+    /** For the worker: every recorded attempt. Only finished deliveries and 410s matter. */
+    async recorded(row: DeliveryRow): Promise<void> {
+      if (row.status === 'PENDING' && row.httpStatus !== GONE) return;
+      try {
+        await writer.submit(row);
+      } catch (error) {
+        deps.logger.error('could not record the webhook health of a delivery', { deliveryId: row.id, error });
+      }
+    },
+  };
+}
