@@ -1,20 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Database } from '../src/db/client.js';
 import { createReceiver, type Receiver } from './helpers/receiver.js';
+import { subscribeSse } from './helpers/sse.js';
 import { createTestApp, type TestApp } from './helpers/test-app.js';
 import { backend, createTestDatabaseSource, type TestDatabaseSource } from './helpers/test-database.js';
 
 const SET = `mutation($input: SetWebhookInput!) { setWebhook(input: $input) { __typename } }`;
 const PING = `mutation { sendTestWebhook { ... on SendTestWebhookSuccess { delivery { id } } } }`;
 const SUBSCRIPTION = `subscription { webhookDeliveryUpdated { id event status attempts httpStatus completedAt attemptLog { number httpStatus } } }`;
-
-interface SseStream {
-  status: number;
-  contentType: string | null;
-  /** The next `data:` payload of the stream, parsed. */
-  next(): Promise<{ data?: { webhookDeliveryUpdated: Record<string, any> }; errors?: { message: string; extensions?: Record<string, unknown> }[] }>;
-  close(): void;
-}
 
 let source: TestDatabaseSource;
 let t: TestApp;
@@ -36,38 +29,7 @@ afterAll(async () => {
   await source.destroy();
 });
 
-async function subscribe(apiKey?: string): Promise<SseStream> {
-  const controller = new AbortController();
-  const response = await t.app.fetch('http://127.0.0.1/graphql', {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', accept: 'text/event-stream', ...(apiKey ? { 'x-api-key': apiKey } : {}) },
-    body: JSON.stringify({ query: SUBSCRIPTION }),
-    signal: controller.signal,
-  });
-  const reader = response.body!.getReader();
-  const decoder = new TextDecoder();
-  let buffered = '';
-  return {
-    status: response.status,
-    contentType: response.headers.get('content-type'),
-    async next() {
-      for (;;) {
-        const end = buffered.indexOf('\n\n');
-        if (end >= 0) {
-          const message = buffered.slice(0, end);
-          buffered = buffered.slice(end + 2);
-          const data = message.split('\n').filter((l) => l.startsWith('data:')).map((l) => l.slice(5).trim()).join('\n');
-          if (data) return JSON.parse(data);
-          continue;
-        }
-        const { value, done } = await reader.read();
-        if (done) throw new Error('the stream ended');
-        buffered += decoder.decode(value, { stream: true });
-      }
-    },
-    close: () => controller.abort(),
-  };
-}
+const subscribe = (apiKey?: string) => subscribeSse<{ webhookDeliveryUpdated: Record<string, any> }>(t.app, SUBSCRIPTION, apiKey);
 
 async function userWithWebhook() {
   const user = await t.register();

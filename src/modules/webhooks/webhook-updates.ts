@@ -32,7 +32,7 @@ export function createWebhookUpdates(database: Pick<Database, 'listen'>): Webhoo
           throw error;
         });
       await listening;
-      return pubSub.subscribe('webhookUpdated', userId);
+      return started(pubSub.subscribe('webhookUpdated', userId));
     },
     async close() {
       const unlisten = await listening?.catch(() => null);
@@ -40,4 +40,22 @@ export function createWebhookUpdates(database: Pick<Database, 'listen'>): Webhoo
       await unlisten?.().catch(() => {});
     },
   };
+}
+
+/**
+ * A Repeater (what yoga's pub/sub hands out) subscribes only on its first next(), which yoga
+ * calls only once the client reads; this one subscribes now, so no change in between is lost.
+ */
+function started<T>(source: AsyncIterableIterator<T>): AsyncIterableIterator<T> {
+  let first: Promise<IteratorResult<T>> | null = source.next();
+  const iterator: AsyncIterableIterator<T> = {
+    next() {
+      const next = first ?? source.next();
+      first = null;
+      return next;
+    },
+    return: async () => (await source.return?.()) ?? { done: true, value: undefined },
+    [Symbol.asyncIterator]: () => iterator,
+  };
+  return iterator;
 }
