@@ -1,0 +1,88 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { movableClock } from './helpers/clock.js';
+import { createReceiver, eventually, type Receiver } from './helpers/receiver.js';
+import { createTestApp, type TestApp } from './helpers/test-app.js';
+
+const SET = `mutation($input: SetWebhookInput!) { setWebhook(input: $input) { __typename } }`;
+const PING = `mutation { sendTestWebhook { ... on SendTestWebhookSuccess { delivery { id status } } } }`;
+const HISTORY = `{ webhookDeliveries { deliveries { id status event } } }`;
+const RECOVER = `mutation($since: DateTime!) { redeliverFailedDeliveries(since: $since) { __typename
+  ... on RedeliverFailedDeliveriesSuccess { count deliveries { id status event } }
+  ... on WebhookNotFound { message } } }`;
+
+const clock = movableClock();
+let t: TestApp;
+let receiver: Receiver;
+let status = 200;
+beforeAll(async () => {
+  t = await createTestApp({ clock, env: { WEBHOOK_MAX_ATTEMPTS: '1' } });
+  receiver = await createReceiver(() => ({ status }));
+  await t.startWorker();
+});
+afterAll(async () => {
+  await receiver.close();
+  await t.close();
+});
+
+async function ping(apiKey: string, expected: string) {
+  const delivery = (await t.gql(PING, { apiKey })).body.data!.sendTestWebhook.delivery;
+  if (expected === 'SKIPPED') return expect(delivery.status).toBe('SKIPPED');
+  await eventually(async () => {
+    const deliveries = (await t.gql(HISTORY, { apiKey })).body.data!.webhookDeliveries.deliveries;
+    expect(deliveries.find((d: { id: string }) => d.id === delivery.id).status).toBe(expected);
+  });
+}
+
+describe('redeliverFailedDeliveries', () => {
+  it('sends every FAILED (and SKIPPED) delivery since the time again, as new deliveries', async () => {
+    const { apiKey } = await t.register();
+    await t.gql(SET, { apiKey, variables: { input: { url: receiver.url } } });
+    status = 500;
+    await ping(apiKey, 'FAILED'); // before `since`: left alone
+    clock.advance(60_000);
+    const since = clock.now().toISOString();
+    await ping(apiKey, 'FAILED');
+    status = 200;
+    await ping(apiKey, 'DELIVERED');
+    status = 410; // disables the webhook at once
+    await ping(apiKey, 'FAILED');
+    await eventually(async () => expect((await t.gql(`{ webhook { isActive } }`, { apiKey })).body.data!.webhook.isActive).toBe(false));
+    await ping(apiKey, 'SKIPPED');
+    await t.gql(`mutation { enableWebhook { __typename } }`, { apiKey });
+
+    status = 200;
+    const sentBefore = receiver.requests.length;
+    const res = (await t.gql(RECOVER, { apiKey, variables: { since } })).body.data!.redeliverFailedDeliveries;
+    expect(res.__typename).toBe('RedeliverFailedDeliveriesSuccess');
+    expect(res.count).toBe(3);
+    expect(res.deliveries.map((d: { status: string }) => d.status)).toEqual(['PENDING', 'PENDING', 'PENDING']);
+    await receiver.waitFor(sentBefore + 3);
+    await eventually(async () => {
+      const deliveries = (await t.gql(HISTORY, { apiKey })).body.data!.webhookDeliveries.deliveries;
+      const recovered = deliveries.filter((d: { id: string }) => res.deliveries.some((r: { id: string }) => r.id === d.id));
+      expect(recovered.map((d: { status: string }) => d.status)).toEqual(['DELIVERED', 'DELIVERED', 'DELIVERED']);
+    });
+    expect(receiver.requests.length).toBe(sentBefore + 3);
+  });
+
+  it('answers WebhookNotFound without a webhook, and an empty list when nothing failed', async () => {
+    const { apiKey } = await t.register();
+    const since = new Date(0).toISOString();
+    expect((await t.gql(RECOVER, { apiKey, variables: { since } })).body.data!.redeliverFailedDeliveries).toEqual({
+      __typename: 'WebhookNotFound',
+      message: 'No webhook is configured for this account',
+    });
+    await t.gql(SET, { apiKey, variables: { input: { url: receiver.url } } });
+    expect((await t.gql(RECOVER, { apiKey, variables: { since } })).body.data!.redeliverFailedDeliveries).toEqual({
+      __typename: 'RedeliverFailedDeliveriesSuccess',
+      count: 0,
+      deliveries: [],
+    });
+  });
+
+  it('refuses a since that is not a date-time', async () => {
+    const { apiKey } = await t.register();
+    const res = await t.gql(RECOVER, { apiKey, variables: { since: 'yesterday' } });
+    expect(res.body.errors![0]!.extensions!.code).toBe('BAD_USER_INPUT');
+  });
+});
