@@ -45,10 +45,11 @@ export async function openRuntime(config: Config, logger: Logger = createLogger(
 /** Says at start, not at the first delivery, when stored secrets were sealed with a key we lack. */
 async function warnAboutUnreadableSecrets(database: Database, secretBox: SecretBox, logger: Logger): Promise<void> {
   const rows = await database.db
-    .selectDistinct({ keyId: webhooks.secretKeyId })
+    .selectDistinct({ keyId: webhooks.secretKeyId, previousKeyId: webhooks.previousSecretKeyId })
     .from(webhooks)
     .where(isNotNull(webhooks.secretKeyId));
-  const unknown = rows.map((r) => r.keyId!).filter((id) => !secretBox.hasKey(id));
+  const ids = new Set(rows.flatMap((r) => [r.keyId, r.previousKeyId]).filter((id): id is string => id !== null));
+  const unknown = [...ids].filter((id) => !secretBox.hasKey(id));
   if (unknown.length > 0) {
     logger.warn(
       'some webhook secrets were sealed with a key that is not configured; their deliveries will fail until SECRET_ENCRYPTION_KEY or SECRET_ENCRYPTION_KEY_PREVIOUS holds it',

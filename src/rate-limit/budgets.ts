@@ -14,6 +14,10 @@ export const STRICT_BUDGETS: Readonly<Record<string, Budget>> = {
   register: { max: 10, windowMs: 60 * 60_000 },
   sendTestWebhook: { max: 5, windowMs: 60_000 },
   redeliverWebhookDelivery: { max: 10, windowMs: 60_000 },
+  // May enqueue a whole history (WEBHOOK_MAX_DELIVERIES) of signed POSTs at once.
+  redeliverFailedDeliveries: { max: 2, windowMs: 60_000 },
+  // Keys are credentials: creating them in a loop is never a client's normal behaviour.
+  createApiKey: { max: 10, windowMs: 60 * 60_000 },
   // Each call may enqueue a signed POST; 30 a minute still lets a client poll every 2 s.
   triggeredAlerts: { max: 30, windowMs: 60_000 },
 };
