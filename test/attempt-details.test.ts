@@ -7,7 +7,7 @@ import { createTestApp, type TestApp } from './helpers/test-app.js';
 const SET = `mutation($input: SetWebhookInput!) { setWebhook(input: $input) { __typename } }`;
 const PING = `mutation { sendTestWebhook { ... on SendTestWebhookSuccess { delivery { id } } } }`;
 const DETAILS = `{ webhookDeliveries { deliveries { id status
-  attemptLog { number httpStatus durationMs startedAt requestHeaders { name value } responseHeaders { name value } responseBody } } } }`;
+  attemptLog { number httpStatus durationMs responseMs startedAt requestHeaders { name value } responseHeaders { name value } responseBody } } } }`;
 
 let t: TestApp;
 let receiver: Receiver;
@@ -52,7 +52,8 @@ describe('attempt details', () => {
       { name: 'retry-after', value: '7' },
     ]);
     expect(attempt.responseBody).toBe(`${'a'.repeat(2047)}\uFFFD`);
-    expect(attempt.durationMs).toBeGreaterThanOrEqual(0);
+    expect(attempt.responseMs).toBeGreaterThanOrEqual(0);
+    expect(attempt.responseMs).toBeLessThanOrEqual(attempt.durationMs);
 
     const received = receiver.requests.find((r) => r.headers['x-webhook-delivery'] === delivery.id)!;
     const sent = asObject(attempt.requestHeaders);
@@ -71,7 +72,7 @@ describe('attempt details', () => {
 
     await t.gql(SET, { apiKey, variables: { input: { url: `http://127.0.0.1:${await closedPort()}/hook` } } });
     const failed = await finishedPing(apiKey);
-    expect(failed.attemptLog[0]).toMatchObject({ httpStatus: null, responseHeaders: [], responseBody: null });
+    expect(failed.attemptLog[0]).toMatchObject({ httpStatus: null, responseHeaders: [], responseBody: null, responseMs: null });
     expect(asObject(failed.attemptLog[0].requestHeaders)['x-webhook-delivery']).toBe(failed.id);
   });
 

@@ -151,6 +151,8 @@ export const deliveryAttempts = pgTable(
     requestHeaders: jsonb('request_headers').$type<[string, string][]>(),
     responseHeaders: jsonb('response_headers').$type<[string, string][]>(),
     responseBody: text('response_body'),
+    // From the start of the attempt until the response headers arrived; durationMs includes reading the body.
+    responseMs: integer('response_ms'),
   },
   (t) => [uniqueIndex('delivery_attempts_delivery_number_idx').on(t.deliveryId, t.number)],
 );

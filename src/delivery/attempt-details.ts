@@ -8,6 +8,8 @@ export interface AttemptDetails {
   responseHeaders: HeaderList;
   /** The first RESPONSE_BODY_KEPT_BYTES of the answer, as text; null when there was no answer. */
   responseBody: string | null;
+  /** Milliseconds until the response headers arrived; null when there was no answer. */
+  responseMs: number | null;
 }
 
 export const RESPONSE_BODY_KEPT_BYTES = 2048;

@@ -235,6 +235,7 @@ export async function recordAttempts(db: Db, records: AttemptRecord[]): Promise<
       request_headers: outcome.details?.requestHeaders ?? null,
       response_headers: outcome.details?.responseHeaders ?? null,
       response_body: outcome.details?.responseBody ?? null,
+      response_ms: outcome.details?.responseMs ?? null,
       change: JSON.stringify(toChange(next[i]!)),
     })),
   );
@@ -244,7 +245,7 @@ export async function recordAttempts(db: Db, records: AttemptRecord[]): Promise<
           select * from jsonb_to_recordset(${batch}::jsonb) as r(id uuid, owner text, url text, prev_attempts int, status text,
             attempts int, http_status int, failure_kind text, failure_reason text, next_attempt_at timestamptz,
             completed_at timestamptz, started_at timestamptz, duration_ms int, error text, request_headers jsonb,
-            response_headers jsonb, response_body text, change text)),
+            response_headers jsonb, response_body text, response_ms int, change text)),
         updated as (
           update webhook_deliveries as d set status = v.status, attempts = v.attempts, http_status = v.http_status,
             failure_kind = v.failure_kind, failure_reason = v.failure_reason, next_attempt_at = v.next_attempt_at,
@@ -254,9 +255,9 @@ export async function recordAttempts(db: Db, records: AttemptRecord[]): Promise<
           returning d.id),
         logged as (
           insert into delivery_attempts (delivery_id, number, url, started_at, duration_ms, http_status, error, failure_kind,
-            request_headers, response_headers, response_body)
+            request_headers, response_headers, response_body, response_ms)
           select v.id, v.attempts, v.url, v.started_at, v.duration_ms, v.http_status, v.error, v.failure_kind,
-            v.request_headers, v.response_headers, v.response_body
+            v.request_headers, v.response_headers, v.response_body, v.response_ms
           from v join updated on updated.id = v.id)
         select v.id, pg_notify(${DELIVERY_CHANGED_CHANNEL}, v.change) from v join updated on updated.id = v.id`,
   );

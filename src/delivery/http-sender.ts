@@ -171,7 +171,7 @@ export function createHttpSender(options: SenderOptions): HttpSender {
       const sent = requestHeaderList(headers);
       const finish = (
         fields: Omit<AttemptOutcome, 'startedAt' | 'durationMs' | 'details'>,
-        answer: Omit<AttemptDetails, 'requestHeaders'> = { responseHeaders: [], responseBody: null },
+        answer: Omit<AttemptDetails, 'requestHeaders'> = { responseHeaders: [], responseBody: null, responseMs: null },
       ): AttemptOutcome => ({
         ...fields,
         details: { requestHeaders: sent, ...answer },
@@ -187,6 +187,7 @@ export function createHttpSender(options: SenderOptions): HttpSender {
           signal: controller.signal,
         });
         const answer = {
+          responseMs: Math.max(0, clock.now().getTime() - startedAt.getTime()),
           responseHeaders: keptResponseHeaders(response.headers),
           responseBody: await readBodyHead(response.body, RESPONSE_BODY_KEPT_BYTES, RESPONSE_BODY_CAP),
         };

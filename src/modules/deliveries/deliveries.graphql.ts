@@ -66,6 +66,10 @@ export const DeliveryAttempt = builder.objectRef<AttemptRow>('DeliveryAttempt').
       resolve: (a) => a.responseHeaders ?? [],
     }),
     responseBody: t.exposeString('responseBody', { nullable: true, description: 'The first 2 KB of the response body.' }),
+    responseMs: t.exposeInt('responseMs', {
+      nullable: true,
+      description: 'Milliseconds until the response headers arrived (durationMs also counts reading the body); null without an answer.',
+    }),
   }),
 });
 
