@@ -40,6 +40,23 @@ const duration = (name: string) =>
     return ms;
   });
 
+/** `field=max/window` pairs, comma-separated: `register=20/1h,sendTestWebhook=10/1m`. */
+const fieldBudgets = (name: string) =>
+  z.string().transform((value, ctx) => {
+    const budgets: Record<string, { max: number; windowMs: number }> = {};
+    for (const entry of value.split(',').map((e) => e.trim()).filter(Boolean)) {
+      const m = /^([_A-Za-z][_0-9A-Za-z]*)\s*=\s*(\d+)\s*\/\s*(\S+)$/.exec(entry);
+      const max = Number(m?.[2]);
+      const windowMs = m ? parseDuration(m[3]!) : undefined;
+      if (!m || !Number.isSafeInteger(max) || max < 1 || windowMs === undefined) {
+        ctx.addIssue({ code: 'custom', message: `${name} entries look like field=max/window (register=20/1h), got "${entry}"` });
+        return z.NEVER;
+      }
+      budgets[m[1]!] = { max, windowMs };
+    }
+    return budgets;
+  });
+
 const url = (name: string, protocols: string[]) =>
   z.string().refine(
     (value) => {
@@ -80,6 +97,7 @@ const EnvSchema = z.object({
   REDIS_URL: optional(url('REDIS_URL', ['redis:', 'rediss:'])),
   RATE_LIMIT_MAX: int('RATE_LIMIT_MAX', 1, 1_000_000).default(120),
   RATE_LIMIT_WINDOW: duration('RATE_LIMIT_WINDOW').default(60_000),
+  RATE_LIMIT_FIELDS: fieldBudgets('RATE_LIMIT_FIELDS').default({}),
   TRUST_PROXY: bool('TRUST_PROXY').default(false),
   INTROSPECTION: bool('INTROSPECTION').default(true),
   QUOTES_URL: optional(

@@ -36,12 +36,22 @@ describe('configuration', () => {
     [{ DATABASE_URL: 'mysql://x' }, 'DATABASE_URL must be a postgres or postgresql URL'],
     [{ SECRET_ENCRYPTION_KEY: 'c2hvcnQ=' }, 'SECRET_ENCRYPTION_KEY must be 32 bytes encoded as base64 (openssl rand -base64 32)'],
     [{ LOG_LEVEL: 'loud' }, 'LOG_LEVEL:'],
+    [{ RATE_LIMIT_FIELDS: 'register=0/1h' }, 'RATE_LIMIT_FIELDS entries look like field=max/window (register=20/1h), got "register=0/1h"'],
+    [{ RATE_LIMIT_FIELDS: 'register:5' }, 'RATE_LIMIT_FIELDS entries look like field=max/window (register=20/1h), got "register:5"'],
     [
       { DATABASE_URL: 'postgres://h/db', NODE_ENV: 'production' },
       'SECRET_ENCRYPTION_KEY is required with DATABASE_URL in production',
     ],
   ])('rejects %o with a message naming the variable', (env, message) => {
     expect(() => parseEnv(env)).toThrow(message);
+  });
+
+  it('reads per-field budgets from RATE_LIMIT_FIELDS', () => {
+    expect(parseEnv({}).RATE_LIMIT_FIELDS).toEqual({});
+    expect(parseEnv({ RATE_LIMIT_FIELDS: 'register=20/1h, sendTestWebhook=10/30s' }).RATE_LIMIT_FIELDS).toEqual({
+      register: { max: 20, windowMs: 3_600_000 },
+      sendTestWebhook: { max: 10, windowMs: 30_000 },
+    });
   });
 
   it('reads durations in ms, s, m and h', () => {
