@@ -6,8 +6,10 @@ import type { Clock } from './clock.js';
 import type { Context, Services } from './context.js';
 import type { Database } from './db/client.js';
 import type { Config } from './env.js';
-import { useCSRFPrevention } from '@graphql-yoga/plugin-csrf-prevention';
+import { corsOptions } from './http/cors.js';
+import { useCsrfPrevention } from './http/csrf.plugin.js';
 import { useGetParamsCheck } from './http/get-params.plugin.js';
+import { graphiqlOptions, renderGraphiQL } from './http/graphiql.js';
 import { graphqlLimits } from './http/graphql-limits.js';
 import { useNestingLimit } from './http/nesting-limit.plugin.js';
 import { useReadiness } from './http/readiness.plugin.js';
@@ -122,7 +124,9 @@ export function createApp(deps: AppDeps): App {
     schema,
     graphqlEndpoint: '/graphql',
     landingPage: false,
-    graphiql: { title: 'Alertwire', defaultQuery: GRAPHIQL_DEFAULT_QUERY },
+    graphiql: graphiqlOptions,
+    renderGraphiQL,
+    cors: corsOptions(config.CORS_ORIGINS),
     logging: false,
     maskedErrors: {
       maskError(error) {
@@ -140,7 +144,7 @@ export function createApp(deps: AppDeps): App {
     plugins: [
       useRequestBodyLimits(),
       useGetParamsCheck('/graphql'),
-      useCSRFPrevention({ requestHeaders: ['x-graphql-yoga-csrf', 'x-api-key', 'authorization'] }),
+      useCsrfPrevention(),
       useNestingLimit(),
       ...graphqlLimits(config),
       useRejectNulBytes(),
@@ -190,13 +194,3 @@ function clientAddress(request: Request, req: IncomingMessage | undefined, trust
   }
   return req?.socket.remoteAddress ?? 'unknown';
 }
-
-const GRAPHIQL_DEFAULT_QUERY = `# Welcome to Alertwire. Register first, then put the API key in the Headers tab:
-#   { "X-API-Key": "aw_..." }
-mutation Register {
-  register(input: { name: "Ada", email: "ada@example.com" }) {
-    apiKey
-    user { id name email }
-  }
-}
-`;

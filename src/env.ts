@@ -69,6 +69,25 @@ const url = (name: string, protocols: string[]) =>
     { message: `${name} must be a ${protocols.map((p) => p.slice(0, -1)).join(' or ')} URL` },
   );
 
+/** `*` (any origin, the default), `none`, or a comma-separated list of exact origins. */
+const corsOrigins = (name: string) =>
+  z.string().transform((value, ctx): '*' | 'none' | string[] => {
+    const v = value.trim();
+    if (v === '*' || v === 'none') return v;
+    const origins = v.split(',').map((o) => o.trim()).filter(Boolean);
+    for (const origin of origins) {
+      let parsed: URL | undefined;
+      try {
+        parsed = new URL(origin);
+      } catch {}
+      if (!parsed || parsed.origin !== origin) {
+        ctx.addIssue({ code: 'custom', message: `${name} must be *, none, or origins such as https://app.example.com (no path or trailing slash), got "${origin}"` });
+        return z.NEVER;
+      }
+    }
+    return origins.length ? origins : 'none';
+  });
+
 const encryptionKey = (name: string) =>
   z.string().refine((value) => Buffer.from(value, 'base64').length === 32, {
     message: `${name} must be 32 bytes encoded as base64 (openssl rand -base64 32)`,
@@ -99,6 +118,7 @@ const EnvSchema = z.object({
   RATE_LIMIT_WINDOW: duration('RATE_LIMIT_WINDOW').default(60_000),
   RATE_LIMIT_FIELDS: fieldBudgets('RATE_LIMIT_FIELDS').default({}),
   TRUST_PROXY: bool('TRUST_PROXY').default(false),
+  CORS_ORIGINS: corsOrigins('CORS_ORIGINS').default('*'),
   INTROSPECTION: bool('INTROSPECTION').default(true),
   QUOTES_URL: optional(
     url('QUOTES_URL', ['http:', 'https:']).refine((v) => v.includes('{ticker}'), {

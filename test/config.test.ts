@@ -36,6 +36,7 @@ describe('configuration', () => {
     [{ DATABASE_URL: 'mysql://x' }, 'DATABASE_URL must be a postgres or postgresql URL'],
     [{ SECRET_ENCRYPTION_KEY: 'c2hvcnQ=' }, 'SECRET_ENCRYPTION_KEY must be 32 bytes encoded as base64 (openssl rand -base64 32)'],
     [{ LOG_LEVEL: 'loud' }, 'LOG_LEVEL:'],
+    [{ CORS_ORIGINS: 'https://app.example.com/' }, 'CORS_ORIGINS must be *, none, or origins such as https://app.example.com (no path or trailing slash), got "https://app.example.com/"'],
     [{ RATE_LIMIT_FIELDS: 'register=0/1h' }, 'RATE_LIMIT_FIELDS entries look like field=max/window (register=20/1h), got "register=0/1h"'],
     [{ RATE_LIMIT_FIELDS: 'register:5' }, 'RATE_LIMIT_FIELDS entries look like field=max/window (register=20/1h), got "register:5"'],
     [
