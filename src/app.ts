@@ -10,6 +10,7 @@ import { corsOptions } from './http/cors.js';
 import { useCsrfPrevention } from './http/csrf.plugin.js';
 import { useGetParamsCheck } from './http/get-params.plugin.js';
 import { graphiqlOptions, renderGraphiQL } from './http/graphiql.js';
+import { useGraphQLSSESingleConnection } from './http/graphql-sse.plugin.js';
 import { graphqlLimits } from './http/graphql-limits.js';
 import { useNestingLimit } from './http/nesting-limit.plugin.js';
 import { useReadiness } from './http/readiness.plugin.js';
@@ -144,6 +145,7 @@ export function createApp(deps: AppDeps): App {
     plugins: [
       useRequestBodyLimits(),
       useGetParamsCheck('/graphql'),
+      useGraphQLSSESingleConnection('/graphql', async (key) => Boolean(await services.users.authenticate(key))),
       useCsrfPrevention(),
       useNestingLimit(),
       ...graphqlLimits(config),
