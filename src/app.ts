@@ -127,6 +127,9 @@ export function createApp(deps: AppDeps): App {
     landingPage: false,
     graphiql: graphiqlOptions,
     renderGraphiQL,
+    // Apollo Client 4 operations carry `operationType`; links that spread the operation into the
+    // request body (yoga's own SSE link recipe) sent it, and yoga answered 400.
+    extraParamNames: ['operationType'],
     cors: corsOptions(config.CORS_ORIGINS),
     logging: false,
     maskedErrors: {
