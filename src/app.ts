@@ -11,6 +11,7 @@ import { useCsrfPrevention } from './http/csrf.plugin.js';
 import { useGetParamsCheck } from './http/get-params.plugin.js';
 import { graphiqlOptions, renderGraphiQL } from './http/graphiql.js';
 import { useGraphQLSSESingleConnection } from './http/graphql-sse.plugin.js';
+import { useMultipartSubscriptions } from './http/multipart-subscriptions.plugin.js';
 import { graphqlLimits } from './http/graphql-limits.js';
 import { useNestingLimit } from './http/nesting-limit.plugin.js';
 import { useReadiness } from './http/readiness.plugin.js';
@@ -154,6 +155,7 @@ export function createApp(deps: AppDeps): App {
       ...graphqlLimits(config),
       useRejectNulBytes(),
       useStatusCodes(),
+      useMultipartSubscriptions(),
       useRateLimitHeaders(rateLimiter),
       useReadiness(deps.database.db),
       useMetrics(deps.database.db),

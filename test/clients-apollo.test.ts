@@ -122,6 +122,22 @@ describe('@apollo/client with the generated possibleTypes', () => {
 });
 
 describe('Apollo subscriptions', () => {
+  it("through HttpLink alone (Apollo's multipart HTTP subscriptions)", async () => {
+    const { apiKey } = await f.userWithWebhook();
+    const client = apolloClient(apiKey);
+    const next = reader(client.subscribe({ query: WebhookDeliveryUpdatedDocument }));
+    expectDelivered(await followFirstDelivery(next, pingFor(apiKey)));
+    expect(warnings).toEqual([]);
+  });
+
+  it('through HttpLink without a key: an UNAUTHENTICATED error, not a hang', async () => {
+    const client = new apollo.ApolloClient({ link: new apollo.HttpLink({ uri: f.live.url }), cache: new apollo.InMemoryCache() });
+    cleanups.push(() => client.stop());
+    const next = reader(client.subscribe({ query: WebhookDeliveryUpdatedDocument }));
+    const error = await next().then(() => undefined, (e: unknown) => e);
+    expect(JSON.stringify(error)).toContain('UNAUTHENTICATED');
+  });
+
   it('through GraphQLWsLink (graphql-ws)', async () => {
     const { apiKey } = await f.userWithWebhook();
     const ws = createWsClient({ url: f.live.wsUrl, webSocketImpl: WebSocket, connectionParams: { 'X-API-Key': apiKey } });
