@@ -131,6 +131,9 @@ const EnvSchema = z.object({
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
 });
 
+/** Every variable Alertwire reads (.env.example lists each with its default). */
+export const ENV_VARIABLES: readonly string[] = Object.keys(EnvSchema.shape);
+
 type ParsedEnv = z.output<typeof EnvSchema>;
 
 export type Config = Omit<ParsedEnv, 'WEBHOOK_ALLOW_PRIVATE_NETWORKS'> & {

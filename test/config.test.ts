@@ -1,6 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { parseEnv } from '../src/env.js';
+import { readFileSync } from 'node:fs';
+import { ENV_VARIABLES, parseEnv } from '../src/env.js';
 
 describe('configuration', () => {
   it('has the documented defaults', () => {
@@ -45,6 +46,17 @@ describe('configuration', () => {
     ],
   ])('rejects %o with a message naming the variable', (env, message) => {
     expect(() => parseEnv(env)).toThrow(message);
+  });
+
+  it('.env.example lists every variable, each with its default', () => {
+    const example = Object.fromEntries(
+      readFileSync(new URL('../.env.example', import.meta.url), 'utf8')
+        .split('\n')
+        .filter((line) => /^[A-Z_]+=/.test(line))
+        .map((line) => [line.slice(0, line.indexOf('=')), line.slice(line.indexOf('=') + 1)]),
+    );
+    expect(Object.keys(example).sort()).toEqual([...ENV_VARIABLES].sort());
+    expect(parseEnv(example)).toEqual(parseEnv({}));
   });
 
   it('reads per-field budgets from RATE_LIMIT_FIELDS', () => {

@@ -90,6 +90,15 @@ describe('CSRF prevention', () => {
     expect(await (await t.app.fetch(url('{ __typename }'))).json()).toEqual({ data: { __typename: 'Query' } });
   });
 
+  // URLs end up in access logs, proxies and browser history; keys travel only in headers.
+  it('never takes an API key from the URL', async () => {
+    const { apiKey } = await t.register();
+    for (const name of ['api_key', 'apiKey', 'key', 'access_token', 'x-api-key']) {
+      const res = await t.app.fetch(`${url('{ viewer { id } }')}&${name}=${encodeURIComponent(apiKey)}`);
+      expect((await res.json()).errors[0].extensions.code).toBe('UNAUTHENTICATED');
+    }
+  });
+
   it('runs a GET query with the key', async () => {
     const { apiKey, userId } = await t.register();
     const withKey = await t.app.fetch(url('{ viewer { id } }'), { headers: { 'x-api-key': apiKey } });
