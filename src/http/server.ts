@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { App } from '../app.js';
-import { attachWebSocket } from './websocket.js';
+import { attachWebSocket, type WebSocketEndpoint } from './websocket.js';
 
 export interface HttpServer {
   server: Server;
@@ -16,7 +16,8 @@ export interface HttpServer {
 /** The app on a node HTTP server, with graphql-ws on the same port and path. */
 export function createHttpServer(app: App): HttpServer {
   const server = createServer(app);
-  const websocket = attachWebSocket(server, app);
+  // Attached once listening: ws re-emits the server's errors (a taken port) as its own.
+  let websocket: WebSocketEndpoint | undefined;
   const inFlight = new Set<ServerResponse>();
   server.on('request', (_req: IncomingMessage, res: ServerResponse) => {
     inFlight.add(res);
@@ -30,13 +31,14 @@ export function createHttpServer(app: App): HttpServer {
         server.once('error', reject);
         server.listen(port, host, () => {
           server.off('error', reject);
+          websocket = attachWebSocket(server, app);
           resolve();
         });
       }),
     async close(graceMs = 8000) {
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeIdleConnections();
-      await websocket.close();
+      await websocket?.close();
       for (const res of inFlight) if (isStream(res)) res.destroy();
       const timer = setTimeout(() => server.closeAllConnections(), graceMs);
       await closed;
