@@ -6,7 +6,15 @@ const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url),
   engines: { node: string };
 };
 const lock = JSON.parse(readFileSync(new URL('../package-lock.json', import.meta.url), 'utf8')) as {
-  packages: Record<string, { version?: string; engines?: { node?: string } | string[]; dev?: boolean }>;
+  packages: Record<
+    string,
+    {
+      version?: string;
+      engines?: { node?: string } | string[];
+      peerDependencies?: Record<string, string>;
+      peerDependenciesMeta?: Record<string, { optional?: boolean }>;
+    }
+  >;
 };
 
 describe('installation', () => {
@@ -25,5 +33,24 @@ describe('installation', () => {
         return semver.subset(pkg.engines.node, range) ? [] : [`${name}@${entry.version}: node ${range}`];
       });
     expect(refusing).toEqual([]);
+  });
+
+  // What npm reports as ERESOLVE: a package whose peer resolves to a version outside its range.
+  it('gives every locked package a peer in its declared range', () => {
+    const resolve = (from: string, name: string): string | undefined => {
+      for (let dir = from; ; dir = dir.slice(0, dir.lastIndexOf('/node_modules/'))) {
+        const entry = lock.packages[`${dir}/node_modules/${name}`];
+        if (entry?.version) return entry.version;
+        if (!dir.includes('/node_modules/')) return lock.packages[`node_modules/${name}`]?.version;
+      }
+    };
+    const conflicts = Object.entries(lock.packages).flatMap(([name, entry]) =>
+      Object.entries(entry.peerDependencies ?? {}).flatMap(([peer, range]) => {
+        const version = resolve(name, peer);
+        if (!version) return entry.peerDependenciesMeta?.[peer]?.optional ? [] : [`${name}: ${peer}@${range} missing`];
+        return semver.satisfies(version, range, { includePrerelease: true }) ? [] : [`${name}: ${peer}@${range}, got ${version}`];
+      }),
+    );
+    expect(conflicts).toEqual([]);
   });
 });
