@@ -6,8 +6,12 @@ import type { Clock } from './clock.js';
 import type { Context, Services } from './context.js';
 import type { Database } from './db/client.js';
 import type { Config } from './env.js';
-import { useCSRFPrevention } from '@graphql-yoga/plugin-csrf-prevention';
+import { corsOptions } from './http/cors.js';
+import { useCsrfPrevention } from './http/csrf.plugin.js';
 import { useGetParamsCheck } from './http/get-params.plugin.js';
+import { graphiqlOptions, renderGraphiQL } from './http/graphiql.js';
+import { useGraphQLSSESingleConnection } from './http/graphql-sse.plugin.js';
+import { useMultipartSubscriptions } from './http/multipart-subscriptions.plugin.js';
 import { graphqlLimits } from './http/graphql-limits.js';
 import { useNestingLimit } from './http/nesting-limit.plugin.js';
 import { useReadiness } from './http/readiness.plugin.js';
@@ -137,7 +141,12 @@ export function createApp(deps: AppDeps): App {
     schema,
     graphqlEndpoint: '/graphql',
     landingPage: false,
-    graphiql: { title: 'Alertwire', defaultQuery: GRAPHIQL_DEFAULT_QUERY },
+    graphiql: graphiqlOptions,
+    renderGraphiQL,
+    // Apollo Client 4 operations carry `operationType`; links that spread the operation into the
+    // request body (yoga's own SSE link recipe) sent it, and yoga answered 400.
+    extraParamNames: ['operationType'],
+    cors: corsOptions(config.CORS_ORIGINS),
     logging: false,
     maskedErrors: {
       maskError(error) {
@@ -155,11 +164,13 @@ export function createApp(deps: AppDeps): App {
     plugins: [
       useRequestBodyLimits(),
       useGetParamsCheck('/graphql'),
-      useCSRFPrevention({ requestHeaders: ['x-graphql-yoga-csrf', 'x-api-key', 'authorization'] }),
+      useGraphQLSSESingleConnection('/graphql', async (key) => Boolean(await services.users.authenticate(key))),
+      useCsrfPrevention(),
       useNestingLimit(),
       ...graphqlLimits(config),
       useRejectNulBytes(),
       useStatusCodes(),
+      useMultipartSubscriptions(),
       useRateLimitHeaders(rateLimiter),
       useReadiness(deps.database.db),
       useMetrics(deps.database.db),
@@ -205,13 +216,3 @@ function clientAddress(request: Request, req: IncomingMessage | undefined, trust
   }
   return req?.socket.remoteAddress ?? 'unknown';
 }
-
-const GRAPHIQL_DEFAULT_QUERY = `# Welcome to Alertwire. Register first, then put the API key in the Headers tab:
-#   { "X-API-Key": "aw_..." }
-mutation Register {
-  register(input: { name: "Ada", email: "ada@example.com" }) {
-    apiKey
-    user { id name email }
-  }
-}
-`;

@@ -1,5 +1,6 @@
 import { isNotNull } from 'drizzle-orm';
 import { createDb, type Database } from './db/client.js';
+import { describeConnectError } from './db/connect-errors.js';
 import { webhooks } from './db/tables.js';
 import { ConfigError, parseEnv, type Config } from './env.js';
 import { createLogger, type Logger } from './logger.js';
@@ -27,7 +28,14 @@ export interface Runtime {
 /** What both entry points (API and worker) start from: a migrated database and the secret key. */
 export async function openRuntime(config: Config, logger: Logger = createLogger(config.LOG_LEVEL)): Promise<Runtime> {
   const database = await createDb({ databaseUrl: config.DATABASE_URL, dataDir: config.DATA_DIR });
-  await database.migrate();
+  try {
+    await database.migrate();
+  } catch (error) {
+    const reason = config.DATABASE_URL ? describeConnectError(error, config.DATABASE_URL) : undefined;
+    if (!reason) throw error;
+    await database.close().catch(() => {});
+    throw new Error(reason, { cause: error });
+  }
   const secretBox = loadSecretBox({
     key: config.SECRET_ENCRYPTION_KEY,
     previousKey: config.SECRET_ENCRYPTION_KEY_PREVIOUS,

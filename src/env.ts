@@ -40,6 +40,23 @@ const duration = (name: string) =>
     return ms;
   });
 
+/** `field=max/window` pairs, comma-separated: `register=20/1h,sendTestWebhook=10/1m`. */
+const fieldBudgets = (name: string) =>
+  z.string().transform((value, ctx) => {
+    const budgets: Record<string, { max: number; windowMs: number }> = {};
+    for (const entry of value.split(',').map((e) => e.trim()).filter(Boolean)) {
+      const m = /^([_A-Za-z][_0-9A-Za-z]*)\s*=\s*(\d+)\s*\/\s*(\S+)$/.exec(entry);
+      const max = Number(m?.[2]);
+      const windowMs = m ? parseDuration(m[3]!) : undefined;
+      if (!m || !Number.isSafeInteger(max) || max < 1 || windowMs === undefined) {
+        ctx.addIssue({ code: 'custom', message: `${name} entries look like field=max/window (register=20/1h), got "${entry}"` });
+        return z.NEVER;
+      }
+      budgets[m[1]!] = { max, windowMs };
+    }
+    return budgets;
+  });
+
 const url = (name: string, protocols: string[]) =>
   z.string().refine(
     (value) => {
@@ -51,6 +68,25 @@ const url = (name: string, protocols: string[]) =>
     },
     { message: `${name} must be a ${protocols.map((p) => p.slice(0, -1)).join(' or ')} URL` },
   );
+
+/** `*` (any origin, the default), `none`, or a comma-separated list of exact origins. */
+const corsOrigins = (name: string) =>
+  z.string().transform((value, ctx): '*' | 'none' | string[] => {
+    const v = value.trim();
+    if (v === '*' || v === 'none') return v;
+    const origins = v.split(',').map((o) => o.trim()).filter(Boolean);
+    for (const origin of origins) {
+      let parsed: URL | undefined;
+      try {
+        parsed = new URL(origin);
+      } catch {}
+      if (!parsed || parsed.origin !== origin) {
+        ctx.addIssue({ code: 'custom', message: `${name} must be *, none, or origins such as https://app.example.com (no path or trailing slash), got "${origin}"` });
+        return z.NEVER;
+      }
+    }
+    return origins.length ? origins : 'none';
+  });
 
 const encryptionKey = (name: string) =>
   z.string().refine((value) => Buffer.from(value, 'base64').length === 32, {
@@ -82,7 +118,9 @@ const EnvSchema = z.object({
   REDIS_URL: optional(url('REDIS_URL', ['redis:', 'rediss:'])),
   RATE_LIMIT_MAX: int('RATE_LIMIT_MAX', 1, 1_000_000).default(120),
   RATE_LIMIT_WINDOW: duration('RATE_LIMIT_WINDOW').default(60_000),
+  RATE_LIMIT_FIELDS: fieldBudgets('RATE_LIMIT_FIELDS').default({}),
   TRUST_PROXY: bool('TRUST_PROXY').default(false),
+  CORS_ORIGINS: corsOrigins('CORS_ORIGINS').default('*'),
   INTROSPECTION: bool('INTROSPECTION').default(true),
   QUOTES_URL: optional(
     url('QUOTES_URL', ['http:', 'https:']).refine((v) => v.includes('{ticker}'), {
@@ -94,6 +132,9 @@ const EnvSchema = z.object({
   QUOTES_CACHE_MS: int('QUOTES_CACHE_MS', 0, 3_600_000).default(5000),
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
 });
+
+/** Every variable Alertwire reads (.env.example lists each with its default). */
+export const ENV_VARIABLES: readonly string[] = Object.keys(EnvSchema.shape);
 
 type ParsedEnv = z.output<typeof EnvSchema>;
 

@@ -1,7 +1,7 @@
-import { createServer } from 'node:http';
 import { createApp, createWorker } from './app.js';
 import { describeDatabase, loadConfigOrExit, openRuntime } from './bootstrap.js';
 import { systemClock } from './clock.js';
+import { createHttpServer } from './http/server.js';
 import { seedDemoQuotes } from './modules/quotes/demo-quotes.js';
 
 async function main(): Promise<void> {
@@ -12,16 +12,10 @@ async function main(): Promise<void> {
     logger.info('loaded DEMO quotes (made-up prices, not market data) into the fresh embedded database');
   }
   const app = createApp({ database, config, clock: systemClock, logger, secretBox });
-  const server = createServer(app);
+  const server = createHttpServer(app);
   try {
     // Listen before the worker starts: a taken port must not leave a worker sending.
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(config.PORT, config.HOST, () => {
-        server.off('error', reject);
-        resolve();
-      });
-    });
+    await server.listen(config.PORT, config.HOST);
   } catch (error) {
     await app.dispose();
     await database.close();
@@ -44,13 +38,8 @@ async function main(): Promise<void> {
     if (stopping) return;
     stopping = true;
     logger.info('shutting down', { signal });
-    // close() stops accepting and resolves once in-flight requests have finished.
-    await new Promise<void>((resolve) => {
-      server.close(() => resolve());
-      server.closeIdleConnections();
-      // Subscription streams (SSE) never finish by themselves; give them a moment, then cut them.
-      setTimeout(() => server.closeAllConnections(), 2000).unref();
-    });
+    // Requests in flight finish before the pool below closes; subscription streams are cut.
+    await server.close();
     await worker?.stop(); // stops claiming, finishes sends in flight, releases the rest
     await app.dispose(); // closes the rate-limit store's Redis connection
     await database.close();

@@ -1,6 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { parseEnv } from '../src/env.js';
+import { readFileSync } from 'node:fs';
+import { ENV_VARIABLES, parseEnv } from '../src/env.js';
 
 describe('configuration', () => {
   it('has the documented defaults', () => {
@@ -36,12 +37,34 @@ describe('configuration', () => {
     [{ DATABASE_URL: 'mysql://x' }, 'DATABASE_URL must be a postgres or postgresql URL'],
     [{ SECRET_ENCRYPTION_KEY: 'c2hvcnQ=' }, 'SECRET_ENCRYPTION_KEY must be 32 bytes encoded as base64 (openssl rand -base64 32)'],
     [{ LOG_LEVEL: 'loud' }, 'LOG_LEVEL:'],
+    [{ CORS_ORIGINS: 'https://app.example.com/' }, 'CORS_ORIGINS must be *, none, or origins such as https://app.example.com (no path or trailing slash), got "https://app.example.com/"'],
+    [{ RATE_LIMIT_FIELDS: 'register=0/1h' }, 'RATE_LIMIT_FIELDS entries look like field=max/window (register=20/1h), got "register=0/1h"'],
+    [{ RATE_LIMIT_FIELDS: 'register:5' }, 'RATE_LIMIT_FIELDS entries look like field=max/window (register=20/1h), got "register:5"'],
     [
       { DATABASE_URL: 'postgres://h/db', NODE_ENV: 'production' },
       'SECRET_ENCRYPTION_KEY is required with DATABASE_URL in production',
     ],
   ])('rejects %o with a message naming the variable', (env, message) => {
     expect(() => parseEnv(env)).toThrow(message);
+  });
+
+  it('.env.example lists every variable, each with its default', () => {
+    const example = Object.fromEntries(
+      readFileSync(new URL('../.env.example', import.meta.url), 'utf8')
+        .split('\n')
+        .filter((line) => /^[A-Z_]+=/.test(line))
+        .map((line) => [line.slice(0, line.indexOf('=')), line.slice(line.indexOf('=') + 1)]),
+    );
+    expect(Object.keys(example).sort()).toEqual([...ENV_VARIABLES].sort());
+    expect(parseEnv(example)).toEqual(parseEnv({}));
+  });
+
+  it('reads per-field budgets from RATE_LIMIT_FIELDS', () => {
+    expect(parseEnv({}).RATE_LIMIT_FIELDS).toEqual({});
+    expect(parseEnv({ RATE_LIMIT_FIELDS: 'register=20/1h, sendTestWebhook=10/30s' }).RATE_LIMIT_FIELDS).toEqual({
+      register: { max: 20, windowMs: 3_600_000 },
+      sendTestWebhook: { max: 10, windowMs: 30_000 },
+    });
   });
 
   it('reads durations in ms, s, m and h', () => {

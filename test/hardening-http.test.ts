@@ -81,10 +81,25 @@ describe('CSRF prevention', () => {
     expect(res.status).toBe(403);
   });
 
-  it('refuses a GET without a header that forces a preflight, and accepts one with it', async () => {
-    expect((await t.app.fetch(url('{ __typename }'))).status).toBe(403);
-    const withCsrf = await t.app.fetch(url('{ __typename }'), { headers: { 'x-graphql-yoga-csrf': '1' } });
-    expect(await withCsrf.json()).toEqual({ data: { __typename: 'Query' } });
+  // No cookies here: a GET without a key runs as nobody and cannot mutate, so it gets the same
+  // answer as any unauthenticated call (urql sends queries as plain GETs).
+  it('answers a GET without a key as unauthenticated, not as a CSRF refusal', async () => {
+    const res = await t.app.fetch(url('{ viewer { id } }'));
+    expect(res.status).toBe(401);
+    expect((await res.json()).errors[0].extensions.code).toBe('UNAUTHENTICATED');
+    expect(await (await t.app.fetch(url('{ __typename }'))).json()).toEqual({ data: { __typename: 'Query' } });
+  });
+
+  // URLs end up in access logs, proxies and browser history; keys travel only in headers.
+  it('never takes an API key from the URL', async () => {
+    const { apiKey } = await t.register();
+    for (const name of ['api_key', 'apiKey', 'key', 'access_token', 'x-api-key']) {
+      const res = await t.app.fetch(`${url('{ viewer { id } }')}&${name}=${encodeURIComponent(apiKey)}`);
+      expect((await res.json()).errors[0].extensions.code).toBe('UNAUTHENTICATED');
+    }
+  });
+
+  it('runs a GET query with the key', async () => {
     const { apiKey, userId } = await t.register();
     const withKey = await t.app.fetch(url('{ viewer { id } }'), { headers: { 'x-api-key': apiKey } });
     expect(await withKey.json()).toEqual({ data: { viewer: { id: userId } } });

@@ -169,6 +169,36 @@ describe('strict built-in budgets for calls that send HTTP requests', () => {
   });
 });
 
+describe('budgets configured by RATE_LIMIT_FIELDS', () => {
+  it('replaces a built-in budget and gives any other root field one of its own', async () => {
+    const t = await appWith({ rateLimit: {}, env: { RATE_LIMIT_FIELDS: 'sendTestWebhook=2/1m, viewer=1/30s' } });
+    const { apiKey } = await t.register();
+    const ping = `mutation { sendTestWebhook { __typename } }`;
+    for (let i = 0; i < 2; i++) expect((await t.gql(ping, { apiKey })).body.errors).toBeUndefined();
+    const over = await t.gql(ping, { apiKey });
+    expect(over.body.errors![0]!.message).toMatch(/^Too many sendTestWebhook calls: the budget is 2 per minute;/);
+    expect((await t.gql(`{ viewer { id } }`, { apiKey })).body.errors).toBeUndefined();
+    const viewer = await t.gql(`{ viewer { id } }`, { apiKey });
+    expect(viewer.body.errors![0]!.message).toMatch(/^Too many viewer calls: the budget is 1 per 30 seconds;/);
+    // Fields not named keep the default budget.
+    expect((await t.gql(`{ alerts { count } }`, { apiKey })).body.errors).toBeUndefined();
+  });
+});
+
+describe('graphql-rate-limit', () => {
+  // Its own dependency range asks for @graphql-tools/utils 7 (graphql 14/15 only); package.json
+  // overrides it, and the budgets above run on the copy it actually loads.
+  it('loads a @graphql-tools/utils that supports the installed graphql', async () => {
+    const { createRequire } = await import('node:module');
+    const fromLimiter = createRequire(createRequire(import.meta.url).resolve('graphql-rate-limit'));
+    const utils = fromLimiter('@graphql-tools/utils/package.json') as { peerDependencies: { graphql: string } };
+    const { version } = fromLimiter('graphql/package.json') as { version: string };
+    const { satisfies } = await import('semver');
+    expect(satisfies(version, utils.peerDependencies.graphql)).toBe(true);
+    expect(version).toMatch(/^16\./);
+  });
+});
+
 describe('subscriptions', () => {
   it('charge their budget once, when subscribing', async () => {
     const t = await appWith({ env: { RATE_LIMIT_MAX: '1' } });

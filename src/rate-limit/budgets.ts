@@ -36,6 +36,6 @@ export type BudgetFor = (fieldName: string) => Budget;
 
 export function budgetTable(config: Config, overrides: BudgetOverrides = {}): BudgetFor {
   const fallback = overrides.defaultBudget ?? { max: config.RATE_LIMIT_MAX, windowMs: config.RATE_LIMIT_WINDOW };
-  const fields = { ...STRICT_BUDGETS, ...overrides.fieldBudgets };
+  const fields = { ...STRICT_BUDGETS, ...config.RATE_LIMIT_FIELDS, ...overrides.fieldBudgets };
   return (fieldName) => fields[fieldName] ?? fallback;
 }

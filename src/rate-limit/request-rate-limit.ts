@@ -75,13 +75,17 @@ export class RequestRateLimit {
   /** X-RateLimit-* for the most constrained field charged, or nothing when no field was. */
   get headers(): Record<string, string> {
     if (!this.tightest) return {};
+    const [limit, remaining, reset] = RATE_LIMIT_HEADERS;
     return {
-      'X-RateLimit-Limit': String(this.tightest.limit),
-      'X-RateLimit-Remaining': String(this.tightest.remaining),
-      'X-RateLimit-Reset': String(this.tightest.resetSeconds),
+      [limit]: String(this.tightest.limit),
+      [remaining]: String(this.tightest.remaining),
+      [reset]: String(this.tightest.resetSeconds),
     };
   }
 }
+
+/** The headers a client reads its budget from (Retry-After comes with a 429). */
+export const RATE_LIMIT_HEADERS = ['X-RateLimit-Limit', 'X-RateLimit-Remaining', 'X-RateLimit-Reset', 'Retry-After'] as const;
 
 function isTighter(a: BudgetState, b: BudgetState): boolean {
   if (a.remaining !== b.remaining) return a.remaining < b.remaining;
