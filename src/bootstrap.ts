@@ -1,5 +1,6 @@
 import { isNotNull } from 'drizzle-orm';
 import { createDb, type Database } from './db/client.js';
+import { PGLITE_TEMPLATE_DIR } from './package-files.js';
 import { webhooks } from './db/tables.js';
 import { ConfigError, parseEnv, type Config } from './env.js';
 import { createLogger, type Logger } from './logger.js';
@@ -26,7 +27,7 @@ export interface Runtime {
 
 /** What both entry points (API and worker) start from: a migrated database and the secret key. */
 export async function openRuntime(config: Config, logger: Logger = createLogger(config.LOG_LEVEL)): Promise<Runtime> {
-  const database = await createDb({ databaseUrl: config.DATABASE_URL, dataDir: config.DATA_DIR });
+  const database = await createDb({ databaseUrl: config.DATABASE_URL, dataDir: config.DATA_DIR, templateDir: PGLITE_TEMPLATE_DIR });
   await database.migrate();
   const secretBox = loadSecretBox({
     key: config.SECRET_ENCRYPTION_KEY,

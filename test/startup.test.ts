@@ -4,8 +4,8 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { compiled, repositoryRoot } from './helpers/compiled.js';
 
-const root = new URL('..', import.meta.url);
 const dirs: string[] = [];
 afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
 
@@ -22,8 +22,8 @@ function freePort(): Promise<number> {
 function startServer(port: number) {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'alertwire-start-'));
   dirs.push(dataDir);
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
-    cwd: root,
+  const child = spawn(process.execPath, [compiled('src/main.ts')], {
+    cwd: repositoryRoot,
     env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', DATA_DIR: dataDir, DATABASE_URL: '', LOG_LEVEL: 'info' },
   });
   let stdout = '';

@@ -5,6 +5,7 @@ import { Agent, buildConnector, request } from 'undici';
 import { setClockTimer, systemClock, type Clock } from '../clock.js';
 import { blockedReason, checkAddress, parseIpLiteral, privateNetworksHint, type AddressVerdict } from './address-policy.js';
 import { signatureHeaders } from './signature.js';
+import { PACKAGE_JSON_FILE } from '../package-files.js';
 
 export const FAILURE_KINDS = ['TIMEOUT', 'DNS_ERROR', 'CONNECTION_ERROR', 'BLOCKED_ADDRESS', 'REDIRECT', 'HTTP_ERROR'] as const;
 export type FailureKind = (typeof FAILURE_KINDS)[number];
@@ -47,7 +48,7 @@ export interface HttpSender {
 // A receiver's answer is only read to keep the connection reusable; its content is never used.
 const RESPONSE_BODY_CAP = 16 * 1024;
 
-const packageVersion = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
+const packageVersion = (JSON.parse(readFileSync(PACKAGE_JSON_FILE, 'utf8')) as {
   version: string;
 }).version;
 export const USER_AGENT = `Alertwire/${packageVersion}`;
