@@ -1,4 +1,4 @@
-import { rmSync } from 'node:fs';
+import { existsSync, renameSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { createDb } from './client.js';
 
@@ -9,12 +9,18 @@ import { createDb } from './client.js';
  * than the template are still applied by `migrate()`.
  */
 export async function writePgliteTemplate(pgdata: string): Promise<void> {
-  const dataDir = path.dirname(pgdata);
-  rmSync(dataDir, { recursive: true, force: true });
-  const database = await createDb({ dataDir });
+  // Made beside the old one and swapped in, so a test or server copying it never sees half a store.
+  const building = `${path.dirname(pgdata)}.new`;
+  rmSync(building, { recursive: true, force: true });
+  const database = await createDb({ dataDir: building });
   try {
     await database.migrate();
   } finally {
     await database.close();
   }
+  const old = `${path.dirname(pgdata)}.old`;
+  rmSync(old, { recursive: true, force: true });
+  if (existsSync(path.dirname(pgdata))) renameSync(path.dirname(pgdata), old);
+  renameSync(building, path.dirname(pgdata));
+  rmSync(old, { recursive: true, force: true });
 }
