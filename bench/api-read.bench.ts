@@ -69,7 +69,9 @@ const children: ChildProcess[] = [];
 try {
   const url = source.url!;
   const alertwirePort = await freePort();
-  const alertwire = spawn(process.execPath, ['dist/src/main.js'], {
+  // e.g. ALERTWIRE_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" to profile the server under load.
+  const nodeArgs = process.env.ALERTWIRE_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
+  const alertwire = spawn(process.execPath, [...nodeArgs, 'dist/src/main.js'], {
     cwd: root,
     stdio: ['ignore', 'ignore', 'inherit'],
     env: {

@@ -124,6 +124,9 @@ export function createApp(deps: AppDeps): App {
     landingPage: false,
     graphiql: { title: 'Alertwire', defaultQuery: GRAPHIQL_DEFAULT_QUERY },
     logging: false,
+    // useRequestBodyLimits already refuses bodies over 100 kB and hands on the bytes it read;
+    // yoga's own limit would pipe every body through a second stream on top (~8 % of a read).
+    maxRequestBodySize: false,
     maskedErrors: {
       maskError(error) {
         const original = isGraphQLError(error) ? error.originalError : error;
