@@ -27,7 +27,12 @@ export interface Runtime {
 
 /** What both entry points (API and worker) start from: a migrated database and the secret key. */
 export async function openRuntime(config: Config, logger: Logger = createLogger(config.LOG_LEVEL)): Promise<Runtime> {
-  const database = await createDb({ databaseUrl: config.DATABASE_URL, dataDir: config.DATA_DIR, templateDir: PGLITE_TEMPLATE_DIR });
+  const database = await createDb({
+    databaseUrl: config.DATABASE_URL,
+    dataDir: config.DATA_DIR,
+    templateDir: PGLITE_TEMPLATE_DIR,
+    thread: true,
+  });
   await database.migrate();
   const secretBox = loadSecretBox({
     key: config.SECRET_ENCRYPTION_KEY,

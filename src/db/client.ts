@@ -9,6 +9,7 @@ import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator';
 import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js';
 import { migrate as migratePostgres } from 'drizzle-orm/postgres-js/migrator';
 import postgres from 'postgres';
+import { openPgliteThread } from './pglite-thread.js';
 import { queryRows } from './rows.js';
 import { MIGRATIONS_FOLDER } from '../package-files.js';
 import { tables, type Tables } from './tables.js';
@@ -41,6 +42,11 @@ export interface DbConfig {
    * `dataDir`: a plain file copy, cheaper than unpacking an image and far cheaper than initdb.
    */
   templateDir?: string | undefined;
+  /**
+   * Runs PGlite in a worker thread (src/db/pglite-thread.ts), so its queries do not stall HTTP
+   * and webhook sends on the main thread, and its start overlaps the app's module loading.
+   */
+  thread?: boolean | undefined;
 }
 
 // Any constant works; it only has to be the same in every Alertwire process.
@@ -64,21 +70,26 @@ export async function createDb(config: DbConfig): Promise<Database> {
   return config.databaseUrl ? createPostgres(config.databaseUrl) : createPglite(config);
 }
 
-async function createPglite({ dataDir, image, templateDir }: DbConfig): Promise<Database> {
+async function createPglite({ dataDir, image, templateDir, thread }: DbConfig): Promise<Database> {
   let client: PGlite;
   let unlock = () => {};
+  let pgdata: string | undefined;
   if (dataDir) {
     mkdirSync(dataDir, { recursive: true });
     unlock = lockDataDir(dataDir);
-    const pgdata = path.join(dataDir, 'pgdata');
+    pgdata = path.join(dataDir, 'pgdata');
     const fresh = !existsSync(pgdata);
     if (fresh && !image && templateDir && existsSync(templateDir)) copyTemplate(templateDir, pgdata);
-    client = new PGlite(pgdata, fresh && image ? { loadDataDir: image } : {});
-  } else {
-    client = new PGlite(image ? { loadDataDir: image } : {});
+    if (!fresh) image = undefined;
   }
   try {
-    await client.waitReady;
+    if (thread) {
+      client = await openPgliteThread({ dataDir: pgdata, loadDataDir: image });
+    } else {
+      const options = image ? { loadDataDir: image } : {};
+      client = pgdata ? new PGlite(pgdata, options) : new PGlite(options);
+      await client.waitReady;
+    }
   } catch (error) {
     unlock();
     throw error;
