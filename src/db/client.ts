@@ -74,18 +74,21 @@ async function createPglite({ dataDir, image, templateDir, thread }: DbConfig): 
   let client: PGlite;
   let unlock = () => {};
   let pgdata: string | undefined;
+  let template: string | undefined;
   if (dataDir) {
     mkdirSync(dataDir, { recursive: true });
     unlock = lockDataDir(dataDir);
     pgdata = path.join(dataDir, 'pgdata');
     const fresh = !existsSync(pgdata);
-    if (fresh && !image && templateDir && existsSync(templateDir)) copyTemplate(templateDir, pgdata);
+    if (fresh && !image && templateDir && existsSync(templateDir)) template = templateDir;
     if (!fresh) image = undefined;
   }
   try {
     if (thread) {
-      client = await openPgliteThread({ dataDir: pgdata, loadDataDir: image });
+      // The thread copies the template itself: a thousand file creations off the main thread.
+      client = await openPgliteThread({ dataDir: pgdata, loadDataDir: image, templateDir: template });
     } else {
+      if (template) copyTemplate(template, pgdata!);
       const options = image ? { loadDataDir: image } : {};
       client = pgdata ? new PGlite(pgdata, options) : new PGlite(options);
       await client.waitReady;

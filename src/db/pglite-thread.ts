@@ -28,7 +28,15 @@ interface NotificationEvent {
 // CommonJS in an eval'd worker: it needs no file of its own, so tsx, vitest and dist/ all run it.
 const THREAD_SOURCE = `
 const { parentPort, workerData } = require('node:worker_threads');
+const fs = require('node:fs');
 const { PGlite } = require(workerData.pglitePath);
+if (workerData.templateDir) {
+  // copyTemplate() of client.ts, here because this thread cannot load an ES module on Node 20.
+  const partial = workerData.dataDir + '.partial';
+  fs.rmSync(partial, { recursive: true, force: true });
+  fs.cpSync(workerData.templateDir, partial, { recursive: true });
+  fs.renameSync(partial, workerData.dataDir);
+}
 const options = workerData.loadDataDir ? { loadDataDir: new Blob([workerData.loadDataDir]) } : {};
 const pg = workerData.dataDir ? new PGlite(workerData.dataDir, options) : new PGlite(options);
 pg.onNotification((channel, payload) => parentPort.postMessage({ notification: { channel, payload } }));
@@ -51,15 +59,17 @@ parentPort.on('message', async ({ id, method, args }) => {
 
 export interface PgliteThreadOptions {
   /** Data folder (absent: in memory). */
-  dataDir?: string;
+  dataDir?: string | undefined;
   /** A data-dir image to start an empty store from. */
-  loadDataDir?: Blob;
+  loadDataDir?: Blob | undefined;
+  /** A closed store to copy into the new `dataDir` first (the thread copies it). */
+  templateDir?: string | undefined;
 }
 
 /** Opens PGlite in a worker thread; resolves once it answers queries. */
 export async function openPgliteThread(options: PgliteThreadOptions): Promise<PGlite> {
   const image = options.loadDataDir ? new Uint8Array(await options.loadDataDir.arrayBuffer()) : undefined;
-  const client = new PgliteThreadClient({ dataDir: options.dataDir, loadDataDir: image });
+  const client = new PgliteThreadClient({ dataDir: options.dataDir, loadDataDir: image, templateDir: options.templateDir });
   try {
     await client.start();
   } catch (error) {
@@ -81,7 +91,7 @@ class PgliteThreadClient extends (BasePGlite as unknown as abstract new () => ob
   #closed = false;
   #exited: Promise<void>;
 
-  constructor(workerData: { dataDir?: string | undefined; loadDataDir?: Uint8Array | undefined }) {
+  constructor(workerData: { dataDir?: string | undefined; loadDataDir?: Uint8Array | undefined; templateDir?: string | undefined }) {
     super();
     const pglitePath = createRequire(import.meta.url).resolve('@electric-sql/pglite');
     this.#thread = new Worker(THREAD_SOURCE, { eval: true, workerData: { ...workerData, pglitePath } });
