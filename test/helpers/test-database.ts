@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import postgres from 'postgres';
 import { inject } from 'vitest';
 import { createDb, type Database } from '../../src/db/client.js';
+import { PGLITE_TEMPLATE_DIR } from '../../src/package-files.js';
 
 /** Which backend this run tests: DATABASE_URL set means the real Postgres, else PGlite. */
 export const backend = process.env.DATABASE_URL ? 'postgres' : 'pglite';
@@ -31,7 +32,10 @@ export async function createTestDatabaseSource(options: { dataDir?: string } = {
   const adminUrl = process.env.DATABASE_URL;
   if (!adminUrl) {
     const openPglite = async () => {
-      const database = await createDb({ dataDir: options.dataDir, image: pgliteImage() });
+      // A data folder starts as a file copy of the build's template, cheaper than unpacking the
+      // image through PGlite's file system; in memory there is no folder to copy into.
+      const start = options.dataDir ? { dataDir: options.dataDir, templateDir: PGLITE_TEMPLATE_DIR } : { image: pgliteImage() };
+      const database = await createDb(start);
       await database.migrate();
       return database;
     };
