@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
-import { replaceSection } from './results-file.js';
+import { recordedOn, replaceSection } from './results-file.js';
 import { createTestDatabaseSource } from '../test/helpers/test-database.js';
 
 const adminUrl = process.env.DATABASE_URL;
@@ -133,7 +133,7 @@ try {
     'API read',
     `## API read (PostgreSQL)
 
-Recorded by \`npm run bench:api\` on ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC, Node ${process.version}:
+Recorded by \`npm run bench:api\` on ${recordedOn()}:
 autocannon, ${CONNECTIONS} connections, ${SECONDS} s per run, ${ROUNDS} rounds (runs interleaved; the best
 of each server shown, every run in brackets), each server in a process of its own on one
 PostgreSQL. Query: \`${READ}\` with an API key. Alertwire runs \`dist/src/main.js\` with

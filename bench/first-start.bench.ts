@@ -6,7 +6,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { replaceSection } from './results-file.js';
+import { recordedOn, replaceSection } from './results-file.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
@@ -75,7 +75,7 @@ replaceSection(
   'First start',
   `## First start
 
-Recorded by \`npm run bench:start\` on ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC, Node ${process.version}:
+Recorded by \`npm run bench:start\` on ${recordedOn()}:
 time from spawning the command to the first 200 from \`GET /ready\` (polled every 10 ms), on an
 empty \`DATA_DIR\` (fresh) and then on that same folder (existing). Median of ${RUNS} runs, each run in
 brackets. Goal: fresh ≤ 3 s, existing ≤ 1.5 s.

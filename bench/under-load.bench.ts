@@ -12,7 +12,7 @@ import autocannon from 'autocannon';
 import { eq } from 'drizzle-orm';
 import { webhookDeliveries } from '../src/db/tables.js';
 import { buildPingPayload } from '../src/delivery/payload-builder.js';
-import { replaceSection } from './results-file.js';
+import { recordedOn, replaceSection } from './results-file.js';
 import { createTestDatabaseSource } from '../test/helpers/test-database.js';
 
 if (!process.env.DATABASE_URL) throw new Error('set DATABASE_URL');
@@ -130,7 +130,7 @@ try {
     'Under load',
     `## Under load (PostgreSQL; reported, no goal)
 
-Recorded by \`npm run bench:load\` on ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC, Node ${process.version}:
+Recorded by \`npm run bench:load\` on ${recordedOn()}:
 \`dist/src/main.js\` (API and delivery worker) on PostgreSQL, a receiver answering each delivery
 after 100 ms. \`triggeredAlerts\` latency measured by ${USERS} users in parallel (each call evaluates one
 triggered alert and enqueues a delivery), first idle, then right after ${IN_FLIGHT} deliveries were queued.
