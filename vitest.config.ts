@@ -13,5 +13,8 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 60_000,
     pool: 'forks',
+    // vitest's default is one worker per core minus one: a single worker on a 2-core machine.
+    // Files wait on sockets, child processes and the database as much as they compute.
+    maxWorkers: 2,
   },
 });

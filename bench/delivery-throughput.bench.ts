@@ -2,9 +2,12 @@
 // undici.request POST loop at the same concurrency to the same receiver, in one run; then the
 // worker with claim batches of 1 and 50. 127.0.0.1 only, bounded in count and time.
 // BENCH_DELIVERIES (default 4000) and DELIVERY_CONCURRENCY (default 16) size it; DATABASE_URL
-// runs it on a fresh Postgres database (dropped afterwards), else on in-memory PGlite.
+// runs it on a fresh Postgres database (dropped afterwards), else on PGlite in a temporary
+// DATA_DIR, in a worker thread, as `npm start` runs it.
 import { randomUUID } from 'node:crypto';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { Agent, request } from 'undici';
@@ -16,7 +19,9 @@ import { createDeliveryWorker } from '../src/delivery/delivery-worker.js';
 import { buildPingPayload } from '../src/delivery/payload-builder.js';
 import { signatureHeaders } from '../src/delivery/signature.js';
 import { createLogger } from '../src/logger.js';
-import { createTestDatabaseSource } from '../test/helpers/test-database.js';
+import { createDb } from '../src/db/client.js';
+import { PGLITE_TEMPLATE_DIR } from '../src/package-files.js';
+import { createTestDatabaseSource, type TestDatabaseSource } from '../test/helpers/test-database.js';
 
 const N = Number(process.env.BENCH_DELIVERIES ?? 4000);
 const CONCURRENCY = Number(process.env.DELIVERY_CONCURRENCY ?? 16);
@@ -127,9 +132,20 @@ async function workerRun(database: Database, batchSize: number): Promise<number>
   return N / seconds;
 }
 
-const source = await createTestDatabaseSource();
+// PGlite as `npm start` runs it: in a data folder, in a worker thread (src/db/pglite-thread.ts).
+const pgliteDir = process.env.DATABASE_URL ? undefined : mkdtempSync(path.join(tmpdir(), 'alertwire-bench-'));
+const source: TestDatabaseSource = pgliteDir
+  ? {
+      open: async () => {
+        const database = await createDb({ dataDir: pgliteDir, templateDir: PGLITE_TEMPLATE_DIR, thread: true });
+        await database.migrate();
+        return database;
+      },
+      destroy: async () => rmSync(pgliteDir, { recursive: true, force: true }),
+    }
+  : await createTestDatabaseSource();
 const database = await source.open();
-const backend = database.kind === 'pglite' ? 'PGlite (in memory)' : 'PostgreSQL';
+const backend = database.kind === 'pglite' ? 'PGlite (DATA_DIR, worker thread)' : 'PostgreSQL';
 try {
   console.log(`${N} deliveries, concurrency ${CONCURRENCY}, ${backend}, receiver ${url}`);
   const raw = await rawLoop();

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { systemClock } from '../src/clock.js';
 import { loadConfigOrExit } from '../src/bootstrap.js';
 import { createDb, type Database } from '../src/db/client.js';
+import { PGLITE_TEMPLATE_DIR } from '../src/package-files.js';
 import { quotesRepository } from '../src/modules/quotes/quotes.repository.js';
 import { parseQuotesCsv } from '../src/modules/quotes/quotes-csv.js';
 
@@ -29,7 +30,7 @@ if (problems.length > 0) {
 const config = loadConfigOrExit();
 let database: Database;
 try {
-  database = await createDb({ databaseUrl: config.DATABASE_URL, dataDir: config.DATA_DIR });
+  database = await createDb({ databaseUrl: config.DATABASE_URL, dataDir: config.DATA_DIR, templateDir: PGLITE_TEMPLATE_DIR });
 } catch (error) {
   // e.g. the embedded database is held by a running server
   console.error(`cannot open the database: ${error instanceof Error ? error.message : String(error)}`);

@@ -1,9 +1,10 @@
 import { loadConfigOrExit } from '../src/bootstrap.js';
 import { createDb } from '../src/db/client.js';
+import { PGLITE_TEMPLATE_DIR } from '../src/package-files.js';
 
 const config = loadConfigOrExit();
 try {
-  const database = await createDb({ databaseUrl: config.DATABASE_URL, dataDir: config.DATA_DIR });
+  const database = await createDb({ databaseUrl: config.DATABASE_URL, dataDir: config.DATA_DIR, templateDir: PGLITE_TEMPLATE_DIR });
   await database.migrate();
   await database.close();
   console.log(`migrations applied (${database.kind})`);

@@ -1,6 +1,7 @@
 import { isNotNull } from 'drizzle-orm';
 import { createDb, type Database } from './db/client.js';
 import { describeConnectError } from './db/connect-errors.js';
+import { PGLITE_TEMPLATE_DIR } from './package-files.js';
 import { webhooks } from './db/tables.js';
 import { ConfigError, parseEnv, type Config } from './env.js';
 import { createLogger, type Logger } from './logger.js';
@@ -27,7 +28,12 @@ export interface Runtime {
 
 /** What both entry points (API and worker) start from: a migrated database and the secret key. */
 export async function openRuntime(config: Config, logger: Logger = createLogger(config.LOG_LEVEL)): Promise<Runtime> {
-  const database = await createDb({ databaseUrl: config.DATABASE_URL, dataDir: config.DATA_DIR });
+  const database = await createDb({
+    databaseUrl: config.DATABASE_URL,
+    dataDir: config.DATA_DIR,
+    templateDir: PGLITE_TEMPLATE_DIR,
+    thread: true,
+  });
   try {
     await database.migrate();
   } catch (error) {

@@ -1,12 +1,17 @@
-import { createApp, createWorker } from './app.js';
 import { describeDatabase, loadConfigOrExit, openRuntime } from './bootstrap.js';
 import { systemClock } from './clock.js';
 import { createHttpServer } from './http/server.js';
-import { seedDemoQuotes } from './modules/quotes/demo-quotes.js';
 
 async function main(): Promise<void> {
   const config = loadConfigOrExit();
-  const { logger, database, secretBox } = await openRuntime(config);
+  // The database opens (embedded: in its own thread) while the app's modules load: a faster start.
+  const runtime = openRuntime(config);
+  runtime.catch(() => {}); // awaited below; no unhandled rejection while the import runs
+  const [{ createApp, createWorker }, { seedDemoQuotes }] = await Promise.all([
+    import('./app.js'),
+    import('./modules/quotes/demo-quotes.js'),
+  ]);
+  const { logger, database, secretBox } = await runtime;
   // Demo quotes only for the embedded database: a real DATABASE_URL never gets made-up prices.
   if (database.kind === 'pglite' && (await seedDemoQuotes(database.db, systemClock))) {
     logger.info('loaded DEMO quotes (made-up prices, not market data) into the fresh embedded database');

@@ -2,6 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { ENV_VARIABLES, parseEnv } from '../src/env.js';
+import { compiled, repositoryRoot } from './helpers/compiled.js';
 
 describe('configuration', () => {
   it('has the documented defaults', () => {
@@ -74,8 +75,8 @@ describe('configuration', () => {
   });
 
   it('stops the server at start with one clear line and a non-zero exit', () => {
-    const result = spawnSync(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
-      cwd: new URL('..', import.meta.url),
+    const result = spawnSync(process.execPath, [compiled('src/main.ts')], {
+      cwd: repositoryRoot,
       env: { ...process.env, PORT: 'abc', DATABASE_URL: '' },
       encoding: 'utf8',
       timeout: 20_000,

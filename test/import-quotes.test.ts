@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseQuotesCsv } from '../src/modules/quotes/quotes-csv.js';
 import { createTestApp } from './helpers/test-app.js';
 import { backend, createTestDatabaseSource, type TestDatabaseSource } from './helpers/test-database.js';
+import { compiled } from './helpers/compiled.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const fixture = (name: string) => path.join(root, 'test/fixtures/quotes', name);
@@ -34,7 +35,7 @@ async function runImport(file: string): Promise<{ code: number; stdout: string; 
   try {
     const { stdout, stderr } = await promisify(execFile)(
       process.execPath,
-      ['--import', 'tsx', 'scripts/import-quotes.ts', file],
+      [compiled('scripts/import-quotes.ts'), file],
       { cwd: root, env },
     );
     return { code: 0, stdout, stderr };

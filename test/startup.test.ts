@@ -4,8 +4,8 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { compiled, repositoryRoot } from './helpers/compiled.js';
 
-const root = new URL('..', import.meta.url);
 const dirs: string[] = [];
 afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
 
@@ -18,12 +18,12 @@ function freePort(): Promise<number> {
   });
 }
 
-/** `npm start`'s entry point in a process of its own, on a fresh embedded database. */
-function startServer(port: number) {
+/** `npm start`'s entry point (or `npm start` itself) in a process of its own, on a fresh embedded database. */
+function startServer(port: number, command = [process.execPath, compiled('src/main.ts')]) {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'alertwire-start-'));
   dirs.push(dataDir);
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
-    cwd: root,
+  const child = spawn(command[0]!, command.slice(1), {
+    cwd: repositoryRoot,
     env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', DATA_DIR: dataDir, DATABASE_URL: '', LOG_LEVEL: 'info' },
   });
   let stdout = '';
@@ -54,6 +54,15 @@ describe('npm start', () => {
     // The demo quotes are loaded, and the field needs a key: 401 proves the real stack answered.
     expect(res.status).toBe(401);
     expect(server.output().stdout).toContain('loaded DEMO quotes');
+    server.child.kill('SIGTERM');
+    expect(await server.exited).toBe(0);
+    expect(server.output().stdout).toContain('"msg":"stopped"');
+    expect(existsSync(path.join(server.dataDir, 'pgdata.lock'))).toBe(false);
+  });
+
+  it('SIGTERM to the npm process reaches the server, which stops cleanly', async () => {
+    const server = startServer(await freePort(), ['npm', 'start', '--silent']);
+    await server.until('Alertwire is listening');
     server.child.kill('SIGTERM');
     expect(await server.exited).toBe(0);
     expect(server.output().stdout).toContain('"msg":"stopped"');

@@ -1,6 +1,5 @@
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { PGlite } from '@electric-sql/pglite';
 import { sql } from 'drizzle-orm';
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
@@ -10,7 +9,9 @@ import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator';
 import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js';
 import { migrate as migratePostgres } from 'drizzle-orm/postgres-js/migrator';
 import postgres from 'postgres';
+import { openPgliteThread } from './pglite-thread.js';
 import { queryRows } from './rows.js';
+import { MIGRATIONS_FOLDER } from '../package-files.js';
 import { tables, type Tables } from './tables.js';
 
 /** A drizzle database or transaction: both backends share this type and every query path. */
@@ -36,9 +37,18 @@ export interface DbConfig {
    * initdb, which costs seconds; ignored for Postgres and for a folder that already holds a store.
    */
   image?: Blob | File | undefined;
+  /**
+   * A closed, migrated PGlite data folder (`npm run build` makes one) copied into an empty
+   * `dataDir`: a plain file copy, cheaper than unpacking an image and far cheaper than initdb.
+   */
+  templateDir?: string | undefined;
+  /**
+   * Runs PGlite in a worker thread (src/db/pglite-thread.ts), so its queries do not stall HTTP
+   * and webhook sends on the main thread, and its start overlaps the app's module loading.
+   */
+  thread?: boolean | undefined;
 }
 
-const MIGRATIONS_FOLDER = fileURLToPath(new URL('../../drizzle', import.meta.url));
 // Any constant works; it only has to be the same in every Alertwire process.
 const MIGRATION_LOCK_KEY = 7_242_001;
 
@@ -57,22 +67,32 @@ export async function isMigrated(db: Db): Promise<boolean> {
 }
 
 export async function createDb(config: DbConfig): Promise<Database> {
-  return config.databaseUrl ? createPostgres(config.databaseUrl) : createPglite(config.dataDir, config.image);
+  return config.databaseUrl ? createPostgres(config.databaseUrl) : createPglite(config);
 }
 
-async function createPglite(dataDir: string | undefined, image: Blob | undefined): Promise<Database> {
+async function createPglite({ dataDir, image, templateDir, thread }: DbConfig): Promise<Database> {
   let client: PGlite;
   let unlock = () => {};
+  let pgdata: string | undefined;
+  let template: string | undefined;
   if (dataDir) {
     mkdirSync(dataDir, { recursive: true });
     unlock = lockDataDir(dataDir);
-    const pgdata = path.join(dataDir, 'pgdata');
-    client = new PGlite(pgdata, image && !existsSync(pgdata) ? { loadDataDir: image } : {});
-  } else {
-    client = new PGlite(image ? { loadDataDir: image } : {});
+    pgdata = path.join(dataDir, 'pgdata');
+    const fresh = !existsSync(pgdata);
+    if (fresh && !image && templateDir && existsSync(templateDir)) template = templateDir;
+    if (!fresh) image = undefined;
   }
   try {
-    await client.waitReady;
+    if (thread) {
+      // The thread copies the template itself: a thousand file creations off the main thread.
+      client = await openPgliteThread({ dataDir: pgdata, loadDataDir: image, templateDir: template });
+    } else {
+      if (template) copyTemplate(template, pgdata!);
+      const options = image ? { loadDataDir: image } : {};
+      client = pgdata ? new PGlite(pgdata, options) : new PGlite(options);
+      await client.waitReady;
+    }
   } catch (error) {
     unlock();
     throw error;
@@ -92,6 +112,14 @@ async function createPglite(dataDir: string | undefined, image: Blob | undefined
       }
     },
   };
+}
+
+/** Copies into a temporary sibling and renames it, so an interrupted copy never looks like a store. */
+function copyTemplate(templateDir: string, pgdata: string): void {
+  const partial = `${pgdata}.partial`;
+  rmSync(partial, { recursive: true, force: true });
+  cpSync(templateDir, partial, { recursive: true });
+  renameSync(partial, pgdata);
 }
 
 export class DataDirInUse extends Error {

@@ -12,6 +12,7 @@ import {
   type AttemptDetails,
 } from './attempt-details.js';
 import { signatureHeaders } from './signature.js';
+import { PACKAGE_JSON_FILE } from '../package-files.js';
 
 export const FAILURE_KINDS = ['TIMEOUT', 'DNS_ERROR', 'CONNECTION_ERROR', 'BLOCKED_ADDRESS', 'REDIRECT', 'HTTP_ERROR'] as const;
 export type FailureKind = (typeof FAILURE_KINDS)[number];
@@ -57,7 +58,7 @@ export interface HttpSender {
 // A receiver's answer is read to keep the connection reusable; only its head is kept.
 const RESPONSE_BODY_CAP = 16 * 1024;
 
-const packageVersion = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
+const packageVersion = (JSON.parse(readFileSync(PACKAGE_JSON_FILE, 'utf8')) as {
   version: string;
 }).version;
 export const USER_AGENT = `Alertwire/${packageVersion}`;

@@ -21,13 +21,22 @@ export function useRejectNulBytes(): Plugin {
 }
 
 function hasNul(document: DocumentNode, variables: unknown): boolean {
-  let found = containsNul(variables);
-  if (!found) {
+  return containsNul(variables) || documentHasNul(document);
+}
+
+// yoga's parse cache hands out one DocumentNode per query text, so each is visited once.
+const documentVerdicts = new WeakMap<DocumentNode, boolean>();
+
+function documentHasNul(document: DocumentNode): boolean {
+  let found = documentVerdicts.get(document);
+  if (found === undefined) {
+    found = false;
     visit(document, {
       StringValue(node) {
         if (node.value.includes('\0')) found = true;
       },
     });
+    documentVerdicts.set(document, found);
   }
   return found;
 }

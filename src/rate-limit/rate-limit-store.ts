@@ -22,7 +22,9 @@ const SWEEP_EVERY = 1000;
 
 /** The per-process store: a Map of timestamp lists; JavaScript's single thread makes each hit atomic. */
 export function createMemoryStore(): RateLimitStore {
-  const logs = new Map<string, { stamps: number[]; windowMs: number }>();
+  // stamps[head..] are the calls in the window, oldest first: expired ones are dropped from the
+  // front, so a hit costs O(1) amortised however large the budget (a filter per hit was O(max)).
+  const logs = new Map<string, { stamps: number[]; head: number; windowMs: number }>();
   let hitsSinceSweep = 0;
 
   // Keys of identities that stopped calling would otherwise stay forever.
@@ -39,13 +41,19 @@ export function createMemoryStore(): RateLimitStore {
         hitsSinceSweep = 0;
         sweep(now);
       }
-      const log = logs.get(key) ?? { stamps: [], windowMs };
+      let log = logs.get(key);
+      if (!log) logs.set(key, (log = { stamps: [], head: 0, windowMs }));
       log.windowMs = windowMs;
-      log.stamps = log.stamps.filter((t) => t > now - windowMs);
-      const allowed = log.stamps.length < max;
-      if (allowed) log.stamps.push(now);
-      logs.set(key, log);
-      return { allowed, count: log.stamps.length, freesAt: (log.stamps[0] ?? now) + windowMs };
+      const { stamps } = log;
+      while (log.head < stamps.length && stamps[log.head]! <= now - windowMs) log.head++;
+      if (log.head > 1024 && log.head * 2 > stamps.length) {
+        stamps.splice(0, log.head);
+        log.head = 0;
+      }
+      const count = stamps.length - log.head;
+      const allowed = count < max;
+      if (allowed) stamps.push(now);
+      return { allowed, count: allowed ? count + 1 : count, freesAt: (stamps[log.head] ?? now) + windowMs };
     },
     async close() {
       logs.clear();

@@ -2,7 +2,7 @@ import { getGraphQLRateLimiter, type Store } from 'graphql-rate-limit';
 import type { Clock } from '../clock.js';
 import type { Config } from '../env.js';
 import type { Logger } from '../logger.js';
-import { budgetTable, PUBLIC_FIELDS, type BudgetOverrides } from './budgets.js';
+import { budgetTable, PUBLIC_FIELDS, type Budget, type BudgetOverrides } from './budgets.js';
 import { createRedisStore } from './redis-store.js';
 import { createMemoryStore, type Hit, type RateLimitStore } from './rate-limit-store.js';
 import { RequestRateLimit, type CallerContext, type Charge, type FieldCall } from './request-rate-limit.js';
@@ -32,31 +32,45 @@ export function createRateLimiter(deps: {
     ? createRedisStore({ url: config.REDIS_URL, keyPrefix: options.keyPrefix ?? 'alertwire:rate-limit:', logger })
     : createMemoryStore();
 
+  // The call being charged. graphql-rate-limit calls the store synchronously inside `limiter()`,
+  // before its first await, so the charge hands its budget and clock reading over in this slot
+  // and gets the store's answer back in it; one limiter then serves every call.
+  let handoff: PendingCharge | undefined;
+  const refusals = new Map<string, string>();
+  // graphql-rate-limit reads the log, decides, then writes it back: two steps that lose counts
+  // under concurrency, and O(calls in the window) arrays per call. Our store decides inside the
+  // read instead (one atomic step); the library is told max 1 and shown one earlier call when
+  // the store refused, none when it allowed, so it reaches the same verdict in O(1).
+  const recordingStore: Store = {
+    async getForIdentity(identity) {
+      const call = handoff!;
+      handoff = undefined;
+      call.hit = await store.hit(`${identity.contextIdentity}:${identity.fieldIdentity}`, call.budget, call.now);
+      return call.hit.allowed ? [] : [Date.now()];
+    },
+    setForIdentity() {},
+  };
+  const limiter = getGraphQLRateLimiter({
+    store: recordingStore,
+    identifyContext: (ctx: CallerContext) => callerIdentity(handoff!.fieldName, ctx),
+    // Called for every call, refused or not: the message is built once per field.
+    formatError: ({ fieldName }) => {
+      let message = refusals.get(fieldName);
+      if (message === undefined) refusals.set(fieldName, (message = refusalMessage(fieldName, budgetFor(fieldName))));
+      return message;
+    },
+  });
+
   async function chargeField(call: FieldCall): Promise<Charge> {
     const fieldName = call.info.fieldName;
     const budget = budgetFor(fieldName);
     const now = clock.now().getTime();
-    let hit: Hit | undefined;
-    // graphql-rate-limit reads the log, decides, then writes it back: two steps that lose counts
-    // under concurrency. This store records inside the read instead (one atomic step) and hands
-    // the library the number of earlier calls, stamped "now" so its own clock keeps them all.
-    const recordingStore: Store = {
-      async getForIdentity(identity) {
-        hit = await store.hit(`${identity.contextIdentity}:${identity.fieldIdentity}`, budget, now);
-        const earlier = hit.allowed ? hit.count - 1 : hit.count;
-        return Array.from({ length: earlier }, () => Date.now());
-      },
-      setForIdentity() {},
-    };
-    // A limiter per call, because the store must report this call's hit back (for the headers).
-    const limiter = getGraphQLRateLimiter({
-      store: recordingStore,
-      identifyContext: (ctx: CallerContext) => callerIdentity(fieldName, ctx),
-      formatError: ({ max, window }) =>
-        `Too many ${fieldName} calls: the budget is ${max} per ${describeWindow(window)}`,
-    });
-    const refusal = await limiter(call, { max: budget.max, window: String(budget.windowMs) });
-    const { count, freesAt } = hit!;
+    const charge: PendingCharge = { fieldName, budget, now };
+    handoff = charge;
+    const verdict = limiter(call, { max: 1, window: String(budget.windowMs) });
+    handoff = undefined;
+    const refusal = await verdict;
+    const { count, freesAt } = charge.hit!;
     return {
       refusal,
       limit: budget.max,
@@ -77,11 +91,22 @@ export function createRateLimiter(deps: {
   };
 }
 
+interface PendingCharge {
+  fieldName: string;
+  budget: Budget;
+  now: number;
+  hit?: Hit;
+}
+
 /** Per API key (its user), or per client address for public fields and callers without a valid key. */
 function callerIdentity(fieldName: string, ctx: CallerContext): string {
   if (ctx.isAdmin && !PUBLIC_FIELDS.has(fieldName)) return 'admin';
   if (ctx.viewer && !PUBLIC_FIELDS.has(fieldName)) return `user:${ctx.viewer.id}`;
   return `address:${ctx.clientAddress}`;
+}
+
+function refusalMessage(fieldName: string, { max, windowMs }: Budget): string {
+  return `Too many ${fieldName} calls: the budget is ${max} per ${describeWindow(windowMs)}`;
 }
 
 function describeWindow(ms: number): string {

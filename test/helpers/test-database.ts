@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import postgres from 'postgres';
 import { inject } from 'vitest';
 import { createDb, type Database } from '../../src/db/client.js';
+import { PGLITE_TEMPLATE_DIR } from '../../src/package-files.js';
 
 /** Which backend this run tests: DATABASE_URL set means the real Postgres, else PGlite. */
 export const backend = process.env.DATABASE_URL ? 'postgres' : 'pglite';
@@ -30,14 +31,15 @@ export interface TestDatabaseSource {
 export async function createTestDatabaseSource(options: { dataDir?: string } = {}): Promise<TestDatabaseSource> {
   const adminUrl = process.env.DATABASE_URL;
   if (!adminUrl) {
-    return {
-      async open() {
-        const database = await createDb({ dataDir: options.dataDir, image: pgliteImage() });
-        await database.migrate();
-        return database;
-      },
-      destroy: async () => {},
+    const openPglite = async () => {
+      // A data folder starts as a file copy of the build's template, cheaper than unpacking the
+      // image through PGlite's file system; in memory there is no folder to copy into.
+      const start = options.dataDir ? { dataDir: options.dataDir, templateDir: PGLITE_TEMPLATE_DIR } : { image: pgliteImage() };
+      const database = await createDb(start);
+      await database.migrate();
+      return database;
     };
+    return options.dataDir ? { open: openPglite, destroy: async () => {} } : sharedInMemory(openPglite);
   }
   const name = `aw_test_${randomBytes(6).toString('hex')}`;
   const admin = postgres(adminUrl, { max: 1, onnotice: () => {} });
@@ -56,6 +58,48 @@ export async function createTestDatabaseSource(options: { dataDir?: string } = {
       const client = postgres(adminUrl, { max: 1, onnotice: () => {} });
       await client.unsafe(`drop database if exists ${name} with (force)`);
       await client.end();
+    },
+  };
+}
+
+/**
+ * One in-memory PGlite per source, as a Postgres source is one database: every open() is a
+ * handle to it (apps built on one source see each other's data on both backends), and starting
+ * a PGlite costs a second or more. It closes when its last handle does.
+ */
+function sharedInMemory(openPglite: () => Promise<Database>): TestDatabaseSource {
+  let shared: Promise<Database> | undefined;
+  let handles = 0;
+  return {
+    async open() {
+      handles += 1;
+      shared ??= openPglite();
+      const database = await shared;
+      const unlistens: (() => Promise<void>)[] = [];
+      let closed = false;
+      return {
+        ...database,
+        async listen(channel, onPayload) {
+          const unlisten = await database.listen(channel, onPayload);
+          unlistens.push(unlisten);
+          return unlisten;
+        },
+        async close() {
+          if (closed) return;
+          closed = true;
+          await Promise.all(unlistens.map((unlisten) => unlisten()));
+          if (--handles === 0) {
+            shared = undefined;
+            await database.close();
+          }
+        },
+      };
+    },
+    async destroy() {
+      const database = await shared;
+      shared = undefined;
+      handles = 0;
+      await database?.close();
     },
   };
 }

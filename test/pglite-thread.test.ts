@@ -1,0 +1,71 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { eq, sql } from 'drizzle-orm';
+import { afterAll, describe, expect, it } from 'vitest';
+import { createDb } from '../src/db/client.js';
+import { isUniqueViolation } from '../src/db/errors.js';
+import { queryRows } from '../src/db/rows.js';
+import { users } from '../src/db/tables.js';
+import { PGLITE_TEMPLATE_DIR } from '../src/package-files.js';
+
+const dirs: string[] = [];
+afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
+
+// What `npm start` runs on the embedded database: PGlite in a worker thread, from the template.
+async function openThreaded(dataDir: string) {
+  const database = await createDb({ dataDir, templateDir: PGLITE_TEMPLATE_DIR, thread: true });
+  await database.migrate();
+  return database;
+}
+
+const user = (email: string) => ({ name: 'T', email, apiKeyHash: email, createdAt: new Date() });
+
+describe('the embedded database in a worker thread', () => {
+  it('queries, keeps data across a restart, and reports constraint errors with their code', async () => {
+    const dataDir = mkdtempSync(path.join(tmpdir(), 'alertwire-thread-'));
+    dirs.push(dataDir);
+    const first = await openThreaded(dataDir);
+    await first.db.insert(users).values(user('a@example.com'));
+    const duplicate = await first.db.insert(users).values(user('a@example.com')).catch((e: unknown) => e);
+    expect(isUniqueViolation(duplicate)).toBe(true);
+    await first.close();
+
+    const second = await openThreaded(dataDir);
+    try {
+      const rows = await second.db.select({ email: users.email }).from(users).where(eq(users.email, 'a@example.com'));
+      expect(rows).toEqual([{ email: 'a@example.com' }]);
+    } finally {
+      await second.close();
+    }
+  });
+
+  it('rolls a failed transaction back and delivers NOTIFY to listeners', async () => {
+    const dataDir = mkdtempSync(path.join(tmpdir(), 'alertwire-thread-'));
+    dirs.push(dataDir);
+    const database = await openThreaded(dataDir);
+    try {
+      const failed = await database.db
+        .transaction(async (tx) => {
+          await tx.insert(users).values(user('rolled@example.com'));
+          throw new Error('abort');
+        })
+        .catch((e: Error) => e.message);
+      expect(failed).toBe('abort');
+      const [count] = await queryRows<{ n: number }>(database.db, sql`select count(*)::int as n from users`);
+      expect(count!.n).toBe(0);
+
+      const received: string[] = [];
+      const heard = new Promise<void>((resolve) => {
+        void database.listen('thread_test', (payload) => {
+          received.push(payload);
+          resolve();
+        }).then(() => database.db.execute(sql`select pg_notify('thread_test', 'hello')`));
+      });
+      await heard;
+      expect(received).toEqual(['hello']);
+    } finally {
+      await database.close();
+    }
+  });
+});
