@@ -24,6 +24,8 @@ import { deliveriesService } from './modules/deliveries/deliveries.service.js';
 import { useMetrics } from './metrics/metrics.plugin.js';
 import type { Logger } from './logger.js';
 import { readApiKey, timingSafeEqualText } from './modules/users/api-key.js';
+import { createAlertEvaluator, type AlertEvaluator } from './modules/alerts/alert-evaluator.js';
+import { createAlertEventHub } from './modules/alerts/alert-events.js';
 import { alertsService } from './modules/alerts/alerts.service.js';
 import { createQuoteSource, quotesService } from './modules/quotes/quotes.service.js';
 import { usersService } from './modules/users/users.service.js';
@@ -67,7 +69,8 @@ export function createServices(deps: AppDeps): Services {
       clock,
       quoteSource,
       logger: deps.logger,
-      deliverTriggered: (userId, results, evaluatedAt) => deliveries.enqueueAlertsTriggered(userId, results, evaluatedAt),
+      enqueueDelivery: (userId, payload, options) => deliveries.enqueue(userId, payload, options),
+      events: createAlertEventHub(database),
     }),
     deliveries,
   };
@@ -106,6 +109,14 @@ export function createWorker(
       return { url: webhook.url, secret, createdAt: webhook.createdAt };
     },
   });
+}
+
+/** Evaluates alerts whenever a price change commits; runs in `npm start` and in `npm run worker`. */
+export function createEvaluator(deps: AppDeps): AlertEvaluator {
+  const { database, clock, logger, config } = deps;
+  // Only enqueueMany is used, which publishes through NOTIFY: the hub is never listened on here.
+  const deliveries = deliveriesService({ db: database.db, clock, logger, config, events: createDeliveryEventHub(database) });
+  return createAlertEvaluator({ database, clock, logger, enqueueMany: (tx, items) => deliveries.enqueueMany(tx, items) });
 }
 
 export const UNREADABLE_SECRET =

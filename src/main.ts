@@ -1,5 +1,5 @@
 import { createServer } from 'node:http';
-import { createApp, createWorker } from './app.js';
+import { createApp, createEvaluator, createWorker } from './app.js';
 import { describeDatabase, loadConfigOrExit, openRuntime } from './bootstrap.js';
 import { systemClock } from './clock.js';
 import { seedDemoQuotes } from './modules/quotes/demo-quotes.js';
@@ -30,6 +30,8 @@ async function main(): Promise<void> {
   }
   const worker = config.DELIVERY_WORKER ? createWorker({ database, config, clock: systemClock, logger, secretBox }) : null;
   await worker?.start();
+  const evaluator = createEvaluator({ database, config, clock: systemClock, logger, secretBox });
+  await evaluator.start();
   const shownHost = config.HOST === '0.0.0.0' || config.HOST === '::' ? 'localhost' : config.HOST;
   logger.info('Alertwire is listening', {
     graphiql: `http://${shownHost}:${config.PORT}/graphql`,
@@ -51,6 +53,7 @@ async function main(): Promise<void> {
       // Subscription streams (SSE) never finish by themselves; give them a moment, then cut them.
       setTimeout(() => server.closeAllConnections(), 2000).unref();
     });
+    await evaluator.stop(); // a pass in progress commits or rolls back; changes left wait in the database
     await worker?.stop(); // stops claiming, finishes sends in flight, releases the rest
     await app.dispose(); // closes the rate-limit store's Redis connection
     await database.close();

@@ -19,6 +19,10 @@ export function alertsRepository(db: Db) {
     async lockUser(userId: string): Promise<void> {
       await db.select({ id: users.id }).from(users).where(eq(users.id, userId)).for('update');
     },
+    async findForUser(id: string, userId: string): Promise<AlertRow | undefined> {
+      const [row] = await db.select().from(alerts).where(and(eq(alerts.id, id), eq(alerts.userId, userId)));
+      return row;
+    },
     async insert(values: NewAlertRow): Promise<AlertRow> {
       const [row] = await db.insert(alerts).values(values).returning();
       return row!;

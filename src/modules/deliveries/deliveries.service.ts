@@ -2,13 +2,8 @@ import type { Clock } from '../../clock.js';
 import type { Db } from '../../db/client.js';
 import { isUuid } from '../../db/rows.js';
 import { toChange, type DeliveryEventHub } from '../../delivery/delivery-events.js';
-import { enqueueDelivery } from '../../delivery/delivery-queue.js';
-import {
-  buildAlertsTriggeredPayload,
-  buildPingPayload,
-  type AlertEvaluationInput,
-  type BuiltPayload,
-} from '../../delivery/payload-builder.js';
+import { enqueueDeliveries, enqueueDelivery, latestWithDedupeKey } from '../../delivery/delivery-queue.js';
+import { buildPingPayload, type BuiltPayload } from '../../delivery/payload-builder.js';
 import type { Config } from '../../env.js';
 import { DeliveryNotFound, WebhookNotFound } from '../../errors.js';
 import type { Logger } from '../../logger.js';
@@ -27,12 +22,28 @@ export function deliveriesService(deps: DeliveriesDeps) {
   const { config, clock } = deps;
   const repo = deliveriesRepository(deps.db);
 
-  /** Writes the delivery in one transaction with the webhook lookup; null when there is no active webhook. */
-  async function enqueue(userId: string, payload: BuiltPayload, db: Db = deps.db): Promise<DeliveryView | null> {
+  /**
+   * Writes the delivery in one transaction with the webhook lookup; null when there is no active
+   * webhook. With a dedupeKey equal to the key of the user's newest keyed delivery, that delivery
+   * is returned instead of a new one (the webhook lock serialises concurrent callers).
+   */
+  async function enqueue(
+    userId: string,
+    payload: BuiltPayload,
+    db: Db = deps.db,
+    dedupeKey?: string,
+  ): Promise<DeliveryView | null> {
     return db.transaction(async (tx) => {
       const webhook = await deliveriesRepository(tx).lockActiveWebhook(userId);
       if (!webhook) return null;
+      if (dedupeKey) {
+        const earlier = await latestWithDedupeKey(tx, userId);
+        if (earlier?.dedupeKey === dedupeKey) {
+          return { ...toChange(earlier), attemptLog: await deliveriesRepository(tx).attemptLogUpTo(earlier.id, earlier.attempts) };
+        }
+      }
       const row = await enqueueDelivery(tx, {
+        dedupeKey,
         userId,
         url: webhook.url,
         event: payload.event,
@@ -71,23 +82,42 @@ export function deliveriesService(deps: DeliveriesDeps) {
     },
 
     /**
-     * For triggeredAlerts: one `alerts.triggered` delivery of the triggered evaluations, or null
-     * when none triggered or there is no active webhook. Never throws for delivery reasons; pass
-     * the caller's transaction as `db` to write it there (a savepoint keeps a failure local).
+     * Enqueues a payload a module built (the delivery wing never looks inside); null when the user
+     * has no active webhook. Errors propagate: the caller decides what a failure means to its client.
      */
-    async enqueueAlertsTriggered(
-      userId: string,
-      evaluations: AlertEvaluationInput[],
-      evaluatedAt: Date,
-      db?: Db,
-    ): Promise<DeliveryView | null> {
-      if (!evaluations.some((e) => e.triggered)) return null;
-      try {
-        return await enqueue(userId, buildAlertsTriggeredPayload(userId, evaluations, evaluatedAt), db);
-      } catch (error) {
-        deps.logger.error('could not enqueue the alerts.triggered delivery', { userId, error });
-        return null;
-      }
+    enqueue(userId: string, payload: BuiltPayload, options: { db?: Db; dedupeKey?: string } = {}): Promise<DeliveryView | null> {
+      return enqueue(userId, payload, options.db, options.dedupeKey);
+    },
+
+    /**
+     * Many payloads inside the caller's transaction (an evaluation pass): locks the users'
+     * webhooks in a fixed order (no deadlock between passes), skips users without an active one.
+     * Answers one entry per item, in order: the delivery, or null.
+     */
+    async enqueueMany(tx: Db, items: readonly { userId: string; payload: BuiltPayload }[]): Promise<(DeliveryView | null)[]> {
+      if (items.length === 0) return [];
+      const webhooks = await deliveriesRepository(tx).lockActiveWebhooks([...new Set(items.map((i) => i.userId))]);
+      const now = clock.now();
+      const sendable = items.flatMap((item, index) => {
+        const webhook = webhooks.get(item.userId);
+        return webhook ? [{ index, webhook, item }] : [];
+      });
+      const rows = await enqueueDeliveries(
+        tx,
+        sendable.map(({ webhook, item }) => ({
+          userId: item.userId,
+          url: webhook.url,
+          event: item.payload.event,
+          body: item.payload.body,
+          summary: item.payload.summary,
+          maxAttempts: config.WEBHOOK_MAX_ATTEMPTS,
+          maxDeliveries: config.WEBHOOK_MAX_DELIVERIES,
+          now,
+        })),
+      );
+      const result: (DeliveryView | null)[] = items.map(() => null);
+      sendable.forEach(({ index }, i) => (result[index] = { ...toChange(rows[i]!), attemptLog: [] }));
+      return result;
     },
 
     /** Every change of the user's deliveries from now on, as clients see them. */

@@ -1,0 +1,113 @@
+import { and, asc, inArray, sql } from 'drizzle-orm';
+import type { Db } from '../../db/client.js';
+import { queryRows } from '../../db/rows.js';
+import { alerts } from '../../db/tables.js';
+import type { AlertRow } from './alerts.repository.js';
+import type { AlertStateFields } from './alert-state.js';
+
+/** Every crossing of an alert, from any process (the alertTriggered subscription). */
+export const ALERT_TRIGGERED_CHANNEL = 'alertwire_alert_triggered';
+
+export interface QuoteChange {
+  id: number;
+  ticker: string;
+  price: number;
+  asOf: Date;
+}
+
+export interface StateUpdate {
+  alert: AlertRow;
+  next: AlertStateFields;
+}
+
+export interface TriggeredNotice {
+  userId: string;
+  alertId: string;
+  currentValue: string;
+  details: string;
+  evaluatedAt: string;
+  deliveryId: string | null;
+}
+
+const json = (value: unknown) => JSON.stringify(value);
+
+export function evaluationRepository(tx: Db) {
+  return {
+    /**
+     * Claims up to `limit` tickers with unevaluated changes and returns all their changes, oldest
+     * first. A ticker belongs to whoever locks its oldest change: another evaluator skips it
+     * (SKIP LOCKED) instead of waiting, and can never take a newer change of that ticker while an
+     * older one is held, so each ticker's changes are evaluated in order.
+     */
+    async claimChanges(limit: number): Promise<QuoteChange[]> {
+      const heads = await queryRows<{ ticker: string }>(
+        tx,
+        sql`select c.ticker from quote_changes c
+            where c.id = (select min(o.id) from quote_changes o where o.ticker = c.ticker)
+            order by c.id limit ${limit}
+            for update skip locked /* claimChanges */`,
+      );
+      if (heads.length === 0) return [];
+      const rows = await queryRows<{ id: string | number; ticker: string; price: number; as_of: string | Date }>(
+        tx,
+        sql`select id, ticker, price, as_of from quote_changes
+            where ticker in (select jsonb_array_elements_text(${json(heads.map((h) => h.ticker))}::jsonb))
+            order by id for update /* claimChangesOfTickers */`,
+      );
+      return rows.map((r) => ({ id: Number(r.id), ticker: r.ticker, price: Number(r.price), asOf: new Date(r.as_of) }));
+    },
+
+    async deleteChanges(ids: number[]): Promise<void> {
+      if (ids.length === 0) return;
+      await tx.execute(
+        sql`delete from quote_changes where id in (select value::bigint from jsonb_array_elements_text(${json(ids.map(String))}::jsonb))`,
+      );
+    },
+
+    /** The alerts that can still notify on these tickers, through the ticker index. */
+    liveAlertsOn(tickers: string[]): Promise<AlertRow[]> {
+      return tx
+        .select()
+        .from(alerts)
+        .where(and(inArray(alerts.ticker, tickers), inArray(alerts.state, ['ARMED', 'TRIGGERED'])))
+        .orderBy(asc(alerts.id));
+    },
+
+    /**
+     * Writes the new states with a compare-and-set on the state read: an alert changed or deleted
+     * since is left alone. Returns the ids written.
+     */
+    async compareAndSet(updates: StateUpdate[]): Promise<Set<string>> {
+      if (updates.length === 0) return new Set();
+      const batch = json(
+        updates.map(({ alert, next }) => ({
+          id: alert.id,
+          old_state: alert.state,
+          old_count: alert.triggerCount,
+          state: next.state,
+          trigger_count: next.triggerCount,
+          last_triggered_at: next.lastTriggeredAt?.toISOString() ?? null,
+          state_changed_at: next.stateChangedAt?.toISOString() ?? null,
+        })),
+      );
+      const rows = await queryRows<{ id: string }>(
+        tx,
+        sql`with v as (select * from jsonb_to_recordset(${batch}::jsonb) as r(id uuid, old_state text, old_count int,
+              state text, trigger_count int, last_triggered_at timestamptz, state_changed_at timestamptz))
+            update alerts a set state = v.state, trigger_count = v.trigger_count,
+              last_triggered_at = v.last_triggered_at, state_changed_at = v.state_changed_at
+            from v where a.id = v.id and a.state = v.old_state and a.trigger_count = v.old_count
+            returning a.id /* compareAndSetAlertStates */`,
+      );
+      return new Set(rows.map((r) => r.id));
+    },
+
+    /** Published with the transaction: listeners hear only of committed crossings. */
+    async notifyTriggered(notices: TriggeredNotice[]): Promise<void> {
+      if (notices.length === 0) return;
+      await tx.execute(
+        sql`select pg_notify(${ALERT_TRIGGERED_CHANNEL}, value::text) from jsonb_array_elements(${json(notices)}::jsonb)`,
+      );
+    },
+  };
+}
