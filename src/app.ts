@@ -27,7 +27,8 @@ import { readApiKey, timingSafeEqualText } from './modules/users/api-key.js';
 import { createAlertEvaluator, type AlertEvaluator } from './modules/alerts/alert-evaluator.js';
 import { createAlertEventHub } from './modules/alerts/alert-events.js';
 import { alertsService } from './modules/alerts/alerts.service.js';
-import { createQuoteSource, quotesService } from './modules/quotes/quotes.service.js';
+import { alertsRepository } from './modules/alerts/alerts.repository.js';
+import { createQuotePollerFromConfig, createQuoteSource, quotesService } from './modules/quotes/quotes.service.js';
 import { usersService } from './modules/users/users.service.js';
 import type { SecretBox } from './modules/webhooks/secret-box.js';
 import { webhooksService } from './modules/webhooks/webhooks.service.js';
@@ -111,12 +112,29 @@ export function createWorker(
   });
 }
 
-/** Evaluates alerts whenever a price change commits; runs in `npm start` and in `npm run worker`. */
+/**
+ * Evaluates alerts whenever a price change commits, and with QUOTES_URL polls the watched
+ * tickers into the quotes tables; runs in `npm start` and in `npm run worker`.
+ */
 export function createEvaluator(deps: AppDeps): AlertEvaluator {
   const { database, clock, logger, config } = deps;
   // Only enqueueMany is used, which publishes through NOTIFY: the hub is never listened on here.
   const deliveries = deliveriesService({ db: database.db, clock, logger, config, events: createDeliveryEventHub(database) });
-  return createAlertEvaluator({ database, clock, logger, enqueueMany: (tx, items) => deliveries.enqueueMany(tx, items) });
+  const evaluator = createAlertEvaluator({ database, clock, logger, enqueueMany: (tx, items) => deliveries.enqueueMany(tx, items) });
+  const watchedTickers = () => alertsRepository(database.db).watchedTickers();
+  const poller = createQuotePollerFromConfig({ db: database.db, config, clock, logger, watchedTickers });
+  if (!poller) return evaluator;
+  return {
+    ...evaluator,
+    async start() {
+      await evaluator.start();
+      poller.start();
+    },
+    async stop() {
+      await poller.stop();
+      await evaluator.stop();
+    },
+  };
 }
 
 export const UNREADABLE_SECRET =

@@ -1,4 +1,4 @@
-import { and, asc, count, eq } from 'drizzle-orm';
+import { and, asc, count, eq, inArray } from 'drizzle-orm';
 import type { Db } from '../../db/client.js';
 import { alerts, users } from '../../db/tables.js';
 
@@ -10,6 +10,14 @@ export function alertsRepository(db: Db) {
   return {
     listByUser(userId: string): Promise<AlertRow[]> {
       return db.select().from(alerts).where(eq(alerts.userId, userId)).orderBy(asc(alerts.createdAt), asc(alerts.id));
+    },
+    /** The tickers of alerts that can still notify (distinct, through the ticker index). */
+    async watchedTickers(): Promise<string[]> {
+      const rows = await db
+        .selectDistinct({ ticker: alerts.ticker })
+        .from(alerts)
+        .where(inArray(alerts.state, ['ARMED', 'TRIGGERED']));
+      return rows.map((r) => r.ticker);
     },
     async countByUser(userId: string): Promise<number> {
       const [row] = await db.select({ n: count() }).from(alerts).where(eq(alerts.userId, userId));
