@@ -63,7 +63,8 @@ export async function runEvaluationPass(deps: PassDeps): Promise<PassResult> {
         result.evaluations++;
         if (!outcome) continue;
         const { next, notice } = step(fields, outcome.triggered, now);
-        fields = { ...fields, ...next };
+        // step answers the very object it was given when nothing changed: no write for it.
+        if (next !== fields) fields = { ...fields, ...next };
         if (notice) {
           const entry = { alert: fields, triggered: notice === 'triggered', currentValue: outcome.currentValue, details: outcome.details, evaluatedAt: now };
           notices.push({ alert, kind: notice, entry });
