@@ -3,14 +3,14 @@ import { z } from 'zod';
 import type { Database } from '../../db/client.js';
 import { ALERT_TRIGGERED_CHANNEL, type TriggeredNotice } from './evaluation.repository.js';
 
-const NoticeSchema = z.object({
+const NoticesSchema = z.array(z.object({
   userId: z.string(),
   alertId: z.string(),
   currentValue: z.string(),
   details: z.string(),
   evaluatedAt: z.string(),
   deliveryId: z.string().nullable(),
-});
+}));
 
 export interface AlertEventHub {
   /** One user's crossings from the moment this resolves, published by any process. */
@@ -24,13 +24,13 @@ export function createAlertEventHub(database: Pick<Database, 'listen'>): AlertEv
   let listening: Promise<() => Promise<void>> | null = null;
 
   const onPayload = (payload: string) => {
-    let notice: TriggeredNotice;
+    let notices: TriggeredNotice[];
     try {
-      notice = NoticeSchema.parse(JSON.parse(payload));
+      notices = NoticesSchema.parse(JSON.parse(payload));
     } catch {
       return;
     }
-    pubSub.publish('alertTriggered', notice.userId, notice);
+    for (const notice of notices) pubSub.publish('alertTriggered', notice.userId, notice);
   };
 
   return {

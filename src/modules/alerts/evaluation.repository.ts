@@ -1,4 +1,4 @@
-import { and, asc, inArray, sql } from 'drizzle-orm';
+import { and, inArray, sql } from 'drizzle-orm';
 import type { Db } from '../../db/client.js';
 import { queryRows } from '../../db/rows.js';
 import { alerts } from '../../db/tables.js';
@@ -69,8 +69,7 @@ export function evaluationRepository(tx: Db) {
       return tx
         .select()
         .from(alerts)
-        .where(and(inArray(alerts.ticker, tickers), inArray(alerts.state, ['ARMED', 'TRIGGERED'])))
-        .orderBy(asc(alerts.id));
+        .where(and(inArray(alerts.ticker, tickers), inArray(alerts.state, ['ARMED', 'TRIGGERED'])));
     },
 
     /**
@@ -102,11 +101,16 @@ export function evaluationRepository(tx: Db) {
       return new Set(rows.map((r) => r.id));
     },
 
-    /** Published with the transaction: listeners hear only of committed crossings. */
+    /**
+     * Published with the transaction, so listeners hear only of committed crossings; one NOTIFY
+     * per user (at most 10 alerts, far below the 8,000-byte payload limit).
+     */
     async notifyTriggered(notices: TriggeredNotice[]): Promise<void> {
       if (notices.length === 0) return;
+      const perUser = new Map<string, TriggeredNotice[]>();
+      for (const notice of notices) perUser.set(notice.userId, [...(perUser.get(notice.userId) ?? []), notice]);
       await tx.execute(
-        sql`select pg_notify(${ALERT_TRIGGERED_CHANNEL}, value::text) from jsonb_array_elements(${json(notices)}::jsonb)`,
+        sql`select pg_notify(${ALERT_TRIGGERED_CHANNEL}, value::text) from jsonb_array_elements(${json([...perUser.values()])}::jsonb)`,
       );
     },
   };
