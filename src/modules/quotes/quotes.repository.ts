@@ -68,9 +68,11 @@ export function quotesRepository(db: Db) {
         for (let i = 0; i < points.length; i += 1000) {
           await tx.insert(quoteHistory).values(points.slice(i, i + 1000).map((p) => ({ ...p })));
         }
+        // In ticker order: two concurrent upserts lock the quote rows in the same order, never in a cycle.
+        const rows = [...latest.values()].sort((a, b) => (a.ticker < b.ticker ? -1 : a.ticker > b.ticker ? 1 : 0));
         const moved = await tx
           .insert(quotes)
-          .values([...latest.values()].map((p) => ({ ...p })))
+          .values(rows.map((p) => ({ ...p })))
           .onConflictDoUpdate({
             target: quotes.ticker,
             set: { price: sql`excluded.price`, asOf: sql`excluded.as_of` },
