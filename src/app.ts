@@ -71,6 +71,7 @@ export function createServices(deps: AppDeps): Services {
       quoteSource,
       logger: deps.logger,
       enqueueDelivery: (userId, payload, options) => deliveries.enqueue(userId, payload, options),
+      findDelivery: (userId, id) => deliveries.find(userId, id),
       events: createAlertEventHub(database),
     }),
     deliveries,

@@ -20,7 +20,6 @@ import { buildAlertsTriggeredPayload } from './alert-payloads.js';
 import { effectiveState, type AlertState } from './alert-state.js';
 import { alertsRepository, type AlertRow } from './alerts.repository.js';
 import type { TriggeredNotice } from './evaluation.repository.js';
-import { deliveriesRepository } from '../deliveries/deliveries.repository.js';
 
 export type { AlertEvaluation, TriggeredAlertsReport, TriggeredAlertsSummary } from './alert-evaluation.js';
 export type { AlertRow } from './alerts.repository.js';
@@ -37,6 +36,8 @@ export interface AlertsDeps {
    * the user's newest keyed delivery, answers that delivery instead. Throws when it cannot.
    */
   enqueueDelivery: (userId: string, payload: BuiltPayload, options: { dedupeKey: string }) => Promise<DeliveryView | null>;
+  /** The delivery as its owner sees it, or null when it is gone (pruned). */
+  findDelivery: (userId: string, id: string) => Promise<DeliveryView | null>;
   events: AlertEventHub;
 }
 
@@ -184,9 +185,9 @@ export function alertsService(deps: AlertsDeps) {
       const view = async (notice: TriggeredNotice): Promise<AlertTriggeredView | null> => {
         const alert = await repo.findForUser(notice.alertId, userId);
         if (!alert) return null; // deleted since
-        const delivery = notice.deliveryId ? await deliveriesRepository(deps.db).viewForUser(userId, notice.deliveryId) : null;
+        const delivery = notice.deliveryId ? await deps.findDelivery(userId, notice.deliveryId) : null;
         const { currentValue, details } = notice;
-        return { alert, currentValue, details, evaluatedAt: new Date(notice.evaluatedAt), delivery: delivery ?? null };
+        return { alert, currentValue, details, evaluatedAt: new Date(notice.evaluatedAt), delivery };
       };
       const iterator: AsyncIterableIterator<AlertTriggeredView> = {
         async next() {

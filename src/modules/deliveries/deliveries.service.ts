@@ -63,6 +63,10 @@ export function deliveriesService(deps: DeliveriesDeps) {
       return { userId, deliveries, count: deliveries.length, maxRecords: config.WEBHOOK_MAX_DELIVERIES };
     },
 
+    async find(userId: string, id: string): Promise<DeliveryView | null> {
+      return isUuid(id) ? ((await repo.viewForUser(userId, id)) ?? null) : null;
+    },
+
     async sendTest(userId: string): Promise<{ delivery: DeliveryView }> {
       const delivery = await enqueue(userId, buildPingPayload(userId, clock.now()));
       if (!delivery) throw new WebhookNotFound();
