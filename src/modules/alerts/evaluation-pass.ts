@@ -50,9 +50,9 @@ export async function runEvaluationPass(deps: PassDeps): Promise<PassResult> {
     const result: PassResult = { changes: changes.length, evaluations: 0, triggered: 0, resolved: 0, deliveries: 0 };
     if (changes.length === 0) return result;
     const byTicker = groupBy(changes, (c) => c.ticker);
-    const alerts = await repo.liveAlertsOn([...byTicker.keys()]);
-    const signals = await signalsOf(tx, alerts);
     const now = deps.clock.now();
+    const alerts = await repo.liveAlertsOn(changes, now);
+    const signals = await signalsOf(tx, alerts);
 
     const updates: StateUpdate[] = [];
     const notices: Notice[] = [];

@@ -64,12 +64,27 @@ export function evaluationRepository(tx: Db) {
       );
     },
 
-    /** The alerts that can still notify on these tickers, through the ticker index. */
-    liveAlertsOn(tickers: string[]): Promise<AlertRow[]> {
-      return tx
-        .select()
-        .from(alerts)
-        .where(and(inArray(alerts.ticker, tickers), inArray(alerts.state, ['ARMED', 'TRIGGERED'])));
+    /**
+     * The live alerts on the changes' tickers (through the ticker index) whose state these changes
+     * can move. A necessary condition only, to skip reading the many alerts a move leaves alone:
+     * a threshold alert is read when ARMED and some price is past its target, when TRIGGERED and
+     * some price is not, or when expired; every other kind is always read. evaluateAlert decides.
+     */
+    liveAlertsOn(changes: readonly QuoteChange[], now: Date): Promise<AlertRow[]> {
+      const ranges = new Map<string, { ticker: string; lo: number; hi: number }>();
+      for (const { ticker, price } of changes) {
+        const range = ranges.get(ticker);
+        if (range) Object.assign(range, { lo: Math.min(range.lo, price), hi: Math.max(range.hi, price) });
+        else ranges.set(ticker, { ticker, lo: price, hi: price });
+      }
+      const candidates = sql`(select a.id from alerts a
+        join jsonb_to_recordset(${json([...ranges.values()])}::jsonb) as c(ticker text, lo float8, hi float8) on c.ticker = a.ticker
+        where a.state in ('ARMED', 'TRIGGERED') and (
+          a.alert_type <> 'PRICE_THRESHOLD'
+          or a.expires_at <= ${now.toISOString()}::timestamptz
+          or (a.state = 'ARMED' and ((a.direction = 'ABOVE' and c.hi > a.target_price) or (a.direction = 'BELOW' and c.lo < a.target_price)))
+          or (a.state = 'TRIGGERED' and ((a.direction = 'ABOVE' and c.lo <= a.target_price) or (a.direction = 'BELOW' and c.hi >= a.target_price)))))`;
+      return tx.select().from(alerts).where(inArray(alerts.id, candidates));
     },
 
     /**
