@@ -28,8 +28,11 @@ import { deliveriesService } from './modules/deliveries/deliveries.service.js';
 import { useMetrics } from './metrics/metrics.plugin.js';
 import type { Logger } from './logger.js';
 import { readApiKey, timingSafeEqualText } from './modules/users/api-key.js';
+import { createAlertEvaluator, type AlertEvaluator } from './modules/alerts/alert-evaluator.js';
+import { createAlertEventHub } from './modules/alerts/alert-events.js';
 import { alertsService } from './modules/alerts/alerts.service.js';
-import { createQuoteSource, quotesService } from './modules/quotes/quotes.service.js';
+import { alertsRepository } from './modules/alerts/alerts.repository.js';
+import { createQuotePollerFromConfig, createQuoteSource, quotesService } from './modules/quotes/quotes.service.js';
 import { usersService } from './modules/users/users.service.js';
 import type { SecretBox } from './modules/webhooks/secret-box.js';
 import { webhooksService } from './modules/webhooks/webhooks.service.js';
@@ -91,7 +94,9 @@ export function createServices(deps: AppDeps): Services {
       clock,
       quoteSource,
       logger: deps.logger,
-      deliverTriggered: (userId, results, evaluatedAt) => deliveries.enqueueAlertsTriggered(userId, results, evaluatedAt),
+      enqueueDelivery: (userId, payload, options) => deliveries.enqueue(userId, payload, options),
+      findDelivery: (userId, id) => deliveries.find(userId, id),
+      events: createAlertEventHub(database),
     }),
     deliveries,
   };
@@ -128,6 +133,31 @@ export function createWorker(
     resolveEndpoint: webhookEndpoints({ db: database.db, clock, secretBox: deps.secretBox }),
     onRecorded: health.recorded,
   });
+}
+
+/**
+ * Evaluates alerts whenever a price change commits, and with QUOTES_URL polls the watched
+ * tickers into the quotes tables; runs in `npm start` and in `npm run worker`.
+ */
+export function createEvaluator(deps: AppDeps): AlertEvaluator {
+  const { database, clock, logger, config } = deps;
+  // Only enqueueMany is used, which publishes through NOTIFY: the hub is never listened on here.
+  const deliveries = deliveriesService({ db: database.db, clock, logger, config, events: createDeliveryEventHub(database) });
+  const evaluator = createAlertEvaluator({ database, clock, logger, enqueueMany: (tx, items) => deliveries.enqueueMany(tx, items) });
+  const watchedTickers = () => alertsRepository(database.db).watchedTickers();
+  const poller = createQuotePollerFromConfig({ db: database.db, config, clock, logger, watchedTickers });
+  if (!poller) return evaluator;
+  return {
+    ...evaluator,
+    async start() {
+      await evaluator.start();
+      poller.start();
+    },
+    async stop() {
+      await poller.stop();
+      await evaluator.stop();
+    },
+  };
 }
 
 /** Builds the yoga instance; never listens (main.ts does). */

@@ -130,6 +130,7 @@ const EnvSchema = z.object({
   QUOTES_PRICE_FIELD: z.string().min(1).default('price'),
   QUOTES_TIMEOUT_MS: int('QUOTES_TIMEOUT_MS', 1, 60_000).default(3000),
   QUOTES_CACHE_MS: int('QUOTES_CACHE_MS', 0, 3_600_000).default(5000),
+  QUOTES_POLL_INTERVAL: duration('QUOTES_POLL_INTERVAL').default(15_000),
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
 });
 

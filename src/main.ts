@@ -7,7 +7,7 @@ async function main(): Promise<void> {
   // The database opens (embedded: in its own thread) while the app's modules load: a faster start.
   const runtime = openRuntime(config);
   runtime.catch(() => {}); // awaited below; no unhandled rejection while the import runs
-  const [{ createApp, createWorker }, { seedDemoQuotes }] = await Promise.all([
+  const [{ createApp, createEvaluator, createWorker }, { seedDemoQuotes }] = await Promise.all([
     import('./app.js'),
     import('./modules/quotes/demo-quotes.js'),
   ]);
@@ -29,6 +29,8 @@ async function main(): Promise<void> {
   }
   const worker = config.DELIVERY_WORKER ? createWorker({ database, config, clock: systemClock, logger, secretBox }) : null;
   await worker?.start();
+  const evaluator = createEvaluator({ database, config, clock: systemClock, logger, secretBox });
+  await evaluator.start();
   const shownHost = config.HOST === '0.0.0.0' || config.HOST === '::' ? 'localhost' : config.HOST;
   logger.info('Alertwire is listening', {
     graphiql: `http://${shownHost}:${config.PORT}/graphql`,
@@ -45,6 +47,7 @@ async function main(): Promise<void> {
     logger.info('shutting down', { signal });
     // Requests in flight finish before the pool below closes; subscription streams are cut.
     await server.close();
+    await evaluator.stop(); // a pass in progress commits or rolls back; changes left wait in the database
     await worker?.stop(); // stops claiming, finishes sends in flight, releases the rest
     await app.dispose(); // closes the rate-limit store's Redis connection
     await database.close();

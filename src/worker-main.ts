@@ -1,5 +1,5 @@
-// `npm run worker`: only the delivery worker, to scale sending apart from the API.
-import { createWorker } from './app.js';
+// `npm run worker`: the delivery worker and the alert evaluator, to scale them apart from the API.
+import { createEvaluator, createWorker } from './app.js';
 import { describeDatabase, loadConfigOrExit, openRuntime } from './bootstrap.js';
 import { systemClock } from './clock.js';
 
@@ -11,6 +11,8 @@ async function main(): Promise<void> {
   }
   const worker = createWorker({ database, config, clock: systemClock, logger, secretBox });
   await worker.start();
+  const evaluator = createEvaluator({ database, config, clock: systemClock, logger, secretBox });
+  await evaluator.start();
   logger.info('Alertwire delivery worker is running', {
     database: describeDatabase(database, config),
     webhookPrivateNetworks: config.WEBHOOK_ALLOW_PRIVATE_NETWORKS ? 'allowed' : 'blocked',
@@ -21,6 +23,7 @@ async function main(): Promise<void> {
     if (stopping) return;
     stopping = true;
     logger.info('shutting down', { signal });
+    await evaluator.stop();
     await worker.stop();
     await database.close();
     process.exit(0);

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createAlertEventHub } from '../src/modules/alerts/alert-events.js';
 import { createLogger } from '../src/logger.js';
 import { alertsService } from '../src/modules/alerts/alerts.service.js';
 import { databaseQuoteSource } from '../src/modules/quotes/database-quote-source.js';
@@ -171,7 +172,7 @@ describe('the report', () => {
     const reads: string[][] = [];
     const database = databaseQuoteSource(t.database.db);
     const counting: QuoteSource = { getQuotes: (tickers) => (reads.push([...tickers]), database.getQuotes(tickers)) };
-    const service = alertsService({ db: t.database.db, clock, quoteSource: counting, logger: createLogger('silent'), deliverTriggered: async () => null });
+    const service = alertsService({ db: t.database.db, clock, quoteSource: counting, logger: createLogger('silent'), enqueueDelivery: async () => null, findDelivery: async () => null, events: createAlertEventHub(t.database) });
     const report = await service.evaluate(userId);
     expect(reads).toEqual([['BATCHA', 'BATCHB']]);
     expect(report.summary).toEqual({ totalAlerts: 5, triggeredCount: 2, errorCount: 0 });
@@ -184,7 +185,7 @@ describe('the report', () => {
     await createAlert(apiKey, { alertType: 'PRICE_THRESHOLD', ticker: 'THROW', targetPrice: 5, direction: 'ABOVE' });
     const broken: QuoteSource = { getQuotes: () => Promise.reject(new Error('connection reset by db')) };
     const logs: string[] = [];
-    const service = alertsService({ db: t.database.db, clock, quoteSource: broken, logger: createLogger('error', (l) => logs.push(l)), deliverTriggered: async () => null });
+    const service = alertsService({ db: t.database.db, clock, quoteSource: broken, logger: createLogger('error', (l) => logs.push(l)), enqueueDelivery: async () => null, findDelivery: async () => null, events: createAlertEventHub(t.database) });
     const report = await service.evaluate(userId);
     expect(report.results[0]).toMatchObject({ triggered: false, error: 'The quote source is unavailable', currentValue: null });
     expect(report.summary.errorCount).toBe(1);

@@ -96,8 +96,30 @@ export const alerts = pgTable(
     thresholdPercent: doublePrecision('threshold_percent'),
     baselinePrice: doublePrecision('baseline_price'),
     createdAt: createdAt(),
+    // Edge-triggered notification state (docs/alerts.md).
+    state: text('state').notNull().default('ARMED'),
+    notify: text('notify').notNull().default('EVERY_CROSSING'),
+    cooldownSeconds: integer('cooldown_seconds'),
+    expiresAt: timestamp('expires_at', { withTimezone: true, mode: 'date' }),
+    notifyResolved: boolean('notify_resolved').notNull().default(false),
+    lastTriggeredAt: timestamp('last_triggered_at', { withTimezone: true, mode: 'date' }),
+    triggerCount: integer('trigger_count').notNull().default(0),
+    // When the state last changed; equal to lastTriggeredAt when the last crossing notified.
+    stateChangedAt: timestamp('state_changed_at', { withTimezone: true, mode: 'date' }),
   },
-  (t) => [index('alerts_user_id_idx').on(t.userId, t.createdAt)],
+  (t) => [index('alerts_user_id_idx').on(t.userId, t.createdAt), index('alerts_ticker_idx').on(t.ticker)],
+);
+
+/** Price changes not yet evaluated: written in the quote's transaction, deleted by the evaluation that handles them. */
+export const quoteChanges = pgTable(
+  'quote_changes',
+  {
+    id: bigint('id', { mode: 'number' }).primaryKey().generatedAlwaysAsIdentity(),
+    ticker: text('ticker').notNull(),
+    price: doublePrecision('price').notNull(),
+    asOf: timestamp('as_of', { withTimezone: true, mode: 'date' }).notNull(),
+  },
+  (t) => [index('quote_changes_ticker_idx').on(t.ticker, t.id)],
 );
 
 export const webhookDeliveries = pgTable(
@@ -125,6 +147,8 @@ export const webhookDeliveries = pgTable(
     leaseUntil: timestamp('lease_until', { withTimezone: true, mode: 'date' }),
     createdAt: createdAt(),
     completedAt: timestamp('completed_at', { withTimezone: true, mode: 'date' }),
+    // Set by callers that must not enqueue the same content twice (triggeredAlerts).
+    dedupeKey: text('dedupe_key'),
   },
   (t) => [
     index('webhook_deliveries_user_idx').on(t.userId, t.seq),
@@ -157,5 +181,5 @@ export const deliveryAttempts = pgTable(
   (t) => [uniqueIndex('delivery_attempts_delivery_number_idx').on(t.deliveryId, t.number)],
 );
 
-export const tables = { users, apiKeys, webhooks, quotes, quoteHistory, alerts, webhookDeliveries, deliveryAttempts };
+export const tables = { users, apiKeys, webhooks, quotes, quoteHistory, quoteChanges, alerts, webhookDeliveries, deliveryAttempts };
 export type Tables = typeof tables;

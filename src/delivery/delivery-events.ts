@@ -33,7 +33,7 @@ const DeliveryChangeSchema = z.object({
 export type DeliveryChange = z.output<typeof DeliveryChangeSchema>;
 
 export function toChange(row: DeliveryRow): DeliveryChange {
-  const { body: _body, leaseOwner: _owner, leaseUntil: _until, seq: _seq, ...change } = row;
+  const { body: _body, leaseOwner: _owner, leaseUntil: _until, seq: _seq, dedupeKey: _key, ...change } = row;
   return change;
 }
 

@@ -1,4 +1,4 @@
-import { and, asc, eq, inArray, isNull, lte, notInArray, or, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, inArray, isNotNull, isNull, lte, notInArray, or, sql } from 'drizzle-orm';
 import type { Db } from '../db/client.js';
 import { queryRows } from '../db/rows.js';
 import { webhookDeliveries } from '../db/tables.js';
@@ -26,29 +26,68 @@ export interface NewDelivery {
   now: Date;
   /** History kept per user; older deliveries are pruned in the same transaction. */
   maxDeliveries: number;
+  /** Stored with the row so a caller can find what it enqueued before (see latestWithDedupeKey). */
+  dedupeKey?: string | null;
 }
 
 /** Writes a PENDING delivery, due now, and prunes the user's history; call inside the deciding transaction. */
 export async function enqueueDelivery(tx: Db, input: NewDelivery): Promise<DeliveryRow> {
-  const [row] = await tx
-    .insert(webhookDeliveries)
-    .values({
-      userId: input.userId,
-      event: input.event,
-      status: PENDING,
-      url: input.url,
-      body: input.body,
-      payloadSummary: input.summary,
-      attempts: 0,
-      maxAttempts: input.maxAttempts,
-      nextAttemptAt: input.now,
-      createdAt: input.now,
-    })
-    .returning();
-  await pruneHistory(tx, input.userId, input.maxDeliveries);
-  await notifyChanged(tx, [row!]);
-  await notifyDue(tx);
+  const [row] = await enqueueDeliveries(tx, [input]);
   return row!;
+}
+
+// Rows per INSERT: 14 parameters each stay well under the 65,535 parameters of one statement.
+const INSERT_CHUNK = 1000;
+
+/** enqueueDelivery for many rows at once (an evaluation pass): a few statements, whatever the count. */
+export async function enqueueDeliveries(tx: Db, inputs: readonly NewDelivery[]): Promise<DeliveryRow[]> {
+  if (inputs.length === 0) return [];
+  const rows: DeliveryRow[] = [];
+  for (let i = 0; i < inputs.length; i += INSERT_CHUNK) {
+    const inserted = await tx
+      .insert(webhookDeliveries)
+      .values(
+        inputs.slice(i, i + INSERT_CHUNK).map((input) => ({
+          userId: input.userId,
+          event: input.event,
+          status: PENDING,
+          url: input.url,
+          body: input.body,
+          payloadSummary: input.summary,
+          attempts: 0,
+          maxAttempts: input.maxAttempts,
+          nextAttemptAt: input.now,
+          createdAt: input.now,
+          dedupeKey: input.dedupeKey ?? null,
+        })),
+      )
+      .returning();
+    // RETURNING follows the VALUES order for a plain INSERT; sort by seq to be sure.
+    rows.push(...inserted.sort((a, b) => a.seq - b.seq));
+  }
+  const maxDeliveries = inputs[0]!.maxDeliveries;
+  const users = JSON.stringify([...new Set(inputs.map((i) => i.userId))]);
+  // Only finished rows go: a pending delivery is never lost, even beyond the history's size.
+  await tx.execute(sql`
+    delete from webhook_deliveries d
+    using (select value::uuid as user_id from jsonb_array_elements_text(${users}::jsonb)) u
+    where d.user_id = u.user_id and d.status <> ${PENDING}
+      and d.seq < (select seq from webhook_deliveries w where w.user_id = u.user_id
+                   order by seq desc offset ${maxDeliveries - 1} limit 1)`);
+  for (let i = 0; i < rows.length; i += INSERT_CHUNK) await notifyChanged(tx, rows.slice(i, i + INSERT_CHUNK));
+  await notifyDue(tx);
+  return rows;
+}
+
+/** The user's newest delivery that was enqueued with a dedupe key, if it is still kept. */
+export async function latestWithDedupeKey(db: Db, userId: string): Promise<DeliveryRow | undefined> {
+  const [row] = await db
+    .select()
+    .from(webhookDeliveries)
+    .where(and(eq(webhookDeliveries.userId, userId), isNotNull(webhookDeliveries.dedupeKey)))
+    .orderBy(desc(webhookDeliveries.seq))
+    .limit(1);
+  return row;
 }
 
 // Only finished rows go: a pending delivery is never lost, even beyond the history's size.

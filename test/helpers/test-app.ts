@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { createApp, createWorker, type App } from '../../src/app.js';
+import { createApp, createEvaluator, createWorker, type App } from '../../src/app.js';
+import type { AlertEvaluator } from '../../src/modules/alerts/alert-evaluator.js';
 import type { Clock } from '../../src/clock.js';
 import type { Database } from '../../src/db/client.js';
 import type { DeliveryWorker } from '../../src/delivery/delivery-worker.js';
@@ -41,6 +42,8 @@ export interface TestApp {
     /** The worker's keys for webhook secrets; default: the app's. */
     secretBox?: SecretBox;
   }): Promise<DeliveryWorker>;
+  /** Starts an alert evaluator (as `npm start` runs one) on this app's database; close() stops it. */
+  startEvaluator(options?: { clock?: Clock; database?: Database }): Promise<AlertEvaluator>;
   close(): Promise<void>;
 }
 
@@ -93,6 +96,7 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
 
   let counter = 0;
   const workers: DeliveryWorker[] = [];
+  const evaluators: AlertEvaluator[] = [];
   return {
     app,
     database,
@@ -126,7 +130,20 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
       await started.start();
       return started;
     },
+    async startEvaluator(evaluator = {}) {
+      const started = createEvaluator({
+        database: evaluator.database ?? database,
+        config,
+        clock: evaluator.clock ?? clock,
+        logger,
+        secretBox,
+      });
+      evaluators.push(started);
+      await started.start();
+      return started;
+    },
     async close() {
+      await Promise.all(evaluators.map((e) => e.stop()));
       await Promise.all(workers.map((w) => w.stop()));
       await app.dispose();
       await database.close();

@@ -9,6 +9,8 @@ export interface AlertEvaluation {
   details: string;
   error: string | null;
   evaluatedAt: Date;
+  /** The time of the quote it was compared against; null on error. */
+  quoteAsOf: Date | null;
 }
 
 export interface TriggeredAlertsSummary {

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { positiveAmount, Ticker } from '../quotes/quote-input.js';
 import { SIGNALS } from '../quotes/signal.js';
+import { ALERT_NOTIFY } from './alert-state.js';
 
 export const ALERT_TYPES = ['PRICE_THRESHOLD', 'SIGNAL_CHANGE', 'PRICE_CHANGE_PERCENT'] as const;
 export type AlertType = (typeof ALERT_TYPES)[number];
@@ -8,6 +9,20 @@ export const DIRECTIONS = ['ABOVE', 'BELOW'] as const;
 export type Direction = (typeof DIRECTIONS)[number];
 
 export const MAX_THRESHOLD_PERCENT = 1000;
+export const MAX_COOLDOWN_SECONDS = 365 * 86_400;
+
+/** How an alert notifies; the same for every kind. expiresAt is checked against the clock by the service. */
+const notificationOptions = {
+  notify: z.enum(ALERT_NOTIFY, { error: `notify must be one of ${ALERT_NOTIFY.join(', ')}` }).optional(),
+  cooldownSeconds: z
+    .number({ error: 'cooldownSeconds must be a whole number of seconds' })
+    .int('cooldownSeconds must be a whole number of seconds')
+    .min(1, 'cooldownSeconds must be at least 1')
+    .max(MAX_COOLDOWN_SECONDS, `cooldownSeconds must be at most ${MAX_COOLDOWN_SECONDS} (one year)`)
+    .optional(),
+  expiresAt: z.date().optional(),
+  notifyResolved: z.boolean().optional(),
+};
 
 const required = (field: string, type: AlertType) => `${field} is required for ${type} alerts`;
 const forbidden = (field: string, type: AlertType) =>
@@ -23,6 +38,7 @@ const requiredAmount = (field: string, type: AlertType, what: string, max?: numb
 export const CreateAlertInput = z.discriminatedUnion('alertType', [
   z.object({
     alertType: z.literal('PRICE_THRESHOLD'),
+    ...notificationOptions,
     ticker: Ticker,
     targetPrice: requiredAmount('targetPrice', 'PRICE_THRESHOLD', 'Target price'),
     direction: oneOf(DIRECTIONS, 'direction', 'PRICE_THRESHOLD'),
@@ -31,6 +47,7 @@ export const CreateAlertInput = z.discriminatedUnion('alertType', [
   }),
   z.object({
     alertType: z.literal('SIGNAL_CHANGE'),
+    ...notificationOptions,
     ticker: Ticker,
     targetSignal: oneOf(SIGNALS, 'targetSignal', 'SIGNAL_CHANGE'),
     targetPrice: forbidden('targetPrice', 'SIGNAL_CHANGE'),
@@ -39,6 +56,7 @@ export const CreateAlertInput = z.discriminatedUnion('alertType', [
   }),
   z.object({
     alertType: z.literal('PRICE_CHANGE_PERCENT'),
+    ...notificationOptions,
     ticker: Ticker,
     thresholdPercent: requiredAmount('thresholdPercent', 'PRICE_CHANGE_PERCENT', 'Threshold percent', MAX_THRESHOLD_PERCENT),
     targetPrice: forbidden('targetPrice', 'PRICE_CHANGE_PERCENT'),

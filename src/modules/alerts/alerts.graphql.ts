@@ -4,10 +4,30 @@ import { AlertLimitExceeded, AlertNotFound, ValidationError } from '../../errors
 import { SignalEnum } from '../quotes/quotes.graphql.js';
 import type { Signal } from '../quotes/signal.js';
 import { ALERT_TYPES, DIRECTIONS, type AlertType, type Direction } from './alert-input.js';
-import type { DeliveryView } from '../deliveries/deliveries.repository.js';
 import { WebhookDelivery } from '../deliveries/deliveries.graphql.js';
-import type { AlertEvaluation, TriggeredAlertsReport, TriggeredAlertsSummary } from './alert-evaluation.js';
+import type { AlertEvaluation, TriggeredAlertsSummary } from './alert-evaluation.js';
 import type { AlertRow } from './alerts.repository.js';
+import { ALERT_NOTIFY, type AlertNotify } from './alert-state.js';
+import type { AlertTriggeredView, CheckReport } from './alerts.service.js';
+
+const AlertStateEnum = builder.enumType('AlertState', {
+  values: {
+    ARMED: { description: 'Waiting for its condition to become true.' },
+    TRIGGERED: { description: 'Its condition is true and it has notified; it re-arms when the condition is false again.' },
+    SPENT: { description: 'A ONCE alert that has notified.' },
+    EXPIRED: { description: 'Past expiresAt: it never notifies again.' },
+  } as const,
+});
+
+const AlertNotifyEnum = builder.enumType('AlertNotify', {
+  description: 'How often an alert notifies.',
+  values: {
+    ONCE: { description: 'At the first crossing only; then the alert is SPENT.' },
+    EVERY_CROSSING: {
+      description: 'At every crossing from false to true; the alert re-arms when its condition is false again.',
+    },
+  } satisfies Record<(typeof ALERT_NOTIFY)[number], { description: string }>,
+});
 
 const AlertTypeEnum = builder.enumType('AlertType', { values: ALERT_TYPES });
 const PriceDirectionEnum = builder.enumType('PriceDirection', { values: DIRECTIONS });
@@ -25,6 +45,13 @@ export const Alert = builder.interfaceRef<AlertRow>('Alert').implement({
     alertType: t.field({ type: AlertTypeEnum, resolve: (a) => a.alertType as AlertType }),
     ticker: t.exposeString('ticker'),
     createdAt: t.expose('createdAt', { type: 'DateTime' }),
+    state: t.field({ type: AlertStateEnum, resolve: (a, _args, ctx) => ctx.services.alerts.stateOf(a) }),
+    notify: t.field({ type: AlertNotifyEnum, resolve: (a) => a.notify as AlertNotify }),
+    cooldownSeconds: t.exposeInt('cooldownSeconds', { nullable: true }),
+    expiresAt: t.expose('expiresAt', { type: 'DateTime', nullable: true }),
+    notifyResolved: t.exposeBoolean('notifyResolved'),
+    lastTriggeredAt: t.expose('lastTriggeredAt', { type: 'DateTime', nullable: true }),
+    triggerCount: t.exposeInt('triggerCount'),
   }),
 });
 
@@ -58,6 +85,10 @@ const CreateAlertInput = builder.inputType('CreateAlertInput', {
     direction: t.field({ type: PriceDirectionEnum, description: 'PRICE_THRESHOLD: ABOVE triggers when price > target.' }),
     targetSignal: t.field({ type: SignalEnum, description: 'SIGNAL_CHANGE: the signal that triggers.' }),
     thresholdPercent: t.float({ description: 'PRICE_CHANGE_PERCENT: move from the baseline price, in percent, > 0.' }),
+    notify: t.field({ type: AlertNotifyEnum, description: 'Default EVERY_CROSSING.' }),
+    cooldownSeconds: t.int({ description: 'No second notification within this many seconds of the last one.' }),
+    expiresAt: t.field({ type: 'DateTime' }),
+    notifyResolved: t.boolean({ description: 'Also send alerts.resolved when the condition is false again. Default false.' }),
   }),
 });
 
@@ -99,7 +130,7 @@ const TriggeredAlertsSummaryRef = builder.objectRef<TriggeredAlertsSummary>('Tri
 });
 
 export const TriggeredAlertsReportRef = builder
-  .objectRef<TriggeredAlertsReport & { delivery: DeliveryView | null }>('TriggeredAlertsReport')
+  .objectRef<CheckReport>('TriggeredAlertsReport')
   .implement({
     fields: (t) => ({
       results: t.expose('results', { type: [AlertEvaluationRef] }),
@@ -110,8 +141,36 @@ export const TriggeredAlertsReportRef = builder
         nullable: true,
         description: 'The delivery this check created, or null when nothing triggered or no active webhook.',
       }),
+      deliveryError: t.exposeString('deliveryError', {
+        nullable: true,
+        description: 'Why no delivery was created although alerts triggered and a webhook is active; null otherwise.',
+      }),
     }),
   });
+
+const AlertTriggered = builder.objectRef<AlertTriggeredView>('AlertTriggered').implement({
+  description: "One crossing of one of the viewer's alerts.",
+  fields: (t) => ({
+    alert: t.expose('alert', { type: Alert }),
+    currentValue: t.exposeString('currentValue'),
+    details: t.exposeString('details'),
+    evaluatedAt: t.expose('evaluatedAt', { type: 'DateTime' }),
+    delivery: t.expose('delivery', {
+      type: WebhookDelivery,
+      nullable: true,
+      description: 'The delivery that carries this crossing, or null when the viewer has no active webhook.',
+    }),
+  }),
+});
+
+builder.subscriptionField('alertTriggered', (t) =>
+  t.field({
+    type: AlertTriggered,
+    description: "Every crossing of the viewer's alerts, from any process.",
+    subscribe: (_root, _args, ctx) => ctx.services.alerts.subscribe(requireViewer(ctx).id),
+    resolve: (crossing) => crossing,
+  }),
+);
 
 builder.queryField('alerts', (t) =>
   t.field({ type: AlertList, resolve: (_root, _args, ctx) => ctx.services.alerts.list(requireViewer(ctx).id) }),
@@ -121,8 +180,8 @@ builder.queryField('triggeredAlerts', (t) =>
   t.field({
     type: TriggeredAlertsReportRef,
     description:
-      'Evaluates every alert of the viewer now. Side effect: when at least one alert triggered and the viewer has an active webhook, one delivery is created and returned in `delivery`.',
-    resolve: (_root, _args, ctx) => ctx.services.alerts.check(requireViewer(ctx).id),
+      'Evaluates every alert of the viewer now. When at least one alert triggered and the viewer has an active webhook, one delivery is created and returned in `delivery`; with the same triggered alerts on the same quotes as the last time, that earlier delivery is returned instead of a new one.',
+    resolve: (_root, _args, ctx) => ctx.services.alerts.check(requireViewer(ctx).id, ctx.requestId),
   }),
 );
 

@@ -1,4 +1,4 @@
-import { and, asc, count, eq } from 'drizzle-orm';
+import { and, asc, count, eq, inArray } from 'drizzle-orm';
 import type { Db } from '../../db/client.js';
 import { alerts, users } from '../../db/tables.js';
 
@@ -11,6 +11,14 @@ export function alertsRepository(db: Db) {
     listByUser(userId: string): Promise<AlertRow[]> {
       return db.select().from(alerts).where(eq(alerts.userId, userId)).orderBy(asc(alerts.createdAt), asc(alerts.id));
     },
+    /** The tickers of alerts that can still notify (distinct, through the ticker index). */
+    async watchedTickers(): Promise<string[]> {
+      const rows = await db
+        .selectDistinct({ ticker: alerts.ticker })
+        .from(alerts)
+        .where(inArray(alerts.state, ['ARMED', 'TRIGGERED']));
+      return rows.map((r) => r.ticker);
+    },
     async countByUser(userId: string): Promise<number> {
       const [row] = await db.select({ n: count() }).from(alerts).where(eq(alerts.userId, userId));
       return row!.n;
@@ -18,6 +26,10 @@ export function alertsRepository(db: Db) {
     /** Serializes concurrent writers of one user's alerts until the transaction ends. */
     async lockUser(userId: string): Promise<void> {
       await db.select({ id: users.id }).from(users).where(eq(users.id, userId)).for('update');
+    },
+    async findForUser(id: string, userId: string): Promise<AlertRow | undefined> {
+      const [row] = await db.select().from(alerts).where(and(eq(alerts.id, id), eq(alerts.userId, userId)));
+      return row;
     },
     async insert(values: NewAlertRow): Promise<AlertRow> {
       const [row] = await db.insert(alerts).values(values).returning();

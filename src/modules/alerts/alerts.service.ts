@@ -1,8 +1,10 @@
+import { createHash } from 'node:crypto';
 import type { Clock } from '../../clock.js';
 import type { Db } from '../../db/client.js';
 import { isUuid } from '../../db/rows.js';
 import { AlertLimitExceeded, AlertNotFound, ValidationError, validationErrorFromZod } from '../../errors.js';
 import type { Logger } from '../../logger.js';
+import type { BuiltPayload } from '../../delivery/payload-builder.js';
 import type { DeliveryView } from '../deliveries/deliveries.repository.js';
 import type { QuoteOutcome, QuoteSource } from '../quotes/quote-source.js';
 import { CreateAlertInput, withoutNulls, type CreateAlert } from './alert-input.js';
@@ -13,7 +15,11 @@ import {
   type AlertEvaluation,
   type TriggeredAlertsReport,
 } from './alert-evaluation.js';
+import type { AlertEventHub } from './alert-events.js';
+import { buildAlertsTriggeredPayload } from './alert-payloads.js';
+import { effectiveState, type AlertState } from './alert-state.js';
 import { alertsRepository, type AlertRow } from './alerts.repository.js';
+import type { TriggeredNotice } from './evaluation.repository.js';
 
 export type { AlertEvaluation, TriggeredAlertsReport, TriggeredAlertsSummary } from './alert-evaluation.js';
 export type { AlertRow } from './alerts.repository.js';
@@ -25,8 +31,34 @@ export interface AlertsDeps {
   clock: Clock;
   quoteSource: QuoteSource;
   logger: Logger;
-  /** Enqueues the alerts.triggered delivery; null when there is no active webhook. Never throws. */
-  deliverTriggered: (userId: string, results: AlertEvaluation[], evaluatedAt: Date) => Promise<DeliveryView | null>;
+  /**
+   * Enqueues a payload (null when there is no active webhook); with a dedupeKey equal to that of
+   * the user's newest keyed delivery, answers that delivery instead. Throws when it cannot.
+   */
+  enqueueDelivery: (userId: string, payload: BuiltPayload, options: { dedupeKey: string }) => Promise<DeliveryView | null>;
+  /** The delivery as its owner sees it, or null when it is gone (pruned). */
+  findDelivery: (userId: string, id: string) => Promise<DeliveryView | null>;
+  events: AlertEventHub;
+}
+
+/** One crossing as the alertTriggered subscription shows it. */
+export interface AlertTriggeredView {
+  alert: AlertRow;
+  currentValue: string;
+  details: string;
+  evaluatedAt: Date;
+  delivery: DeliveryView | null;
+}
+
+export type CheckReport = TriggeredAlertsReport & { delivery: DeliveryView | null; deliveryError: string | null };
+
+/** The same triggered alerts on the same quotes give the same key, so triggeredAlerts never sends a state twice. */
+function triggeredStateKey(results: readonly AlertEvaluation[]): string {
+  const state = results
+    .filter((r) => r.triggered)
+    .map((r) => `${r.alert.id}@${r.quoteAsOf?.toISOString() ?? ''}`)
+    .sort();
+  return createHash('sha256').update(state.join('\n')).digest('hex');
 }
 
 export function alertsService(deps: AlertsDeps) {
@@ -61,6 +93,14 @@ export function alertsService(deps: AlertsDeps) {
       thresholdPercent: input.alertType === 'PRICE_CHANGE_PERCENT' ? input.thresholdPercent : null,
       baselinePrice: input.alertType === 'PRICE_CHANGE_PERCENT' ? price : null,
       createdAt: deps.clock.now(),
+      state: 'ARMED',
+      notify: input.notify ?? 'EVERY_CROSSING',
+      cooldownSeconds: input.cooldownSeconds ?? null,
+      expiresAt: input.expiresAt ?? null,
+      notifyResolved: input.notifyResolved ?? false,
+      lastTriggeredAt: null,
+      triggerCount: 0,
+      stateChangedAt: null,
     };
   }
 
@@ -76,6 +116,9 @@ export function alertsService(deps: AlertsDeps) {
       const parsed = CreateAlertInput.safeParse(withoutNulls(input));
       if (!parsed.success) {
         throw validationErrorFromZod(parsed.error.issues.map((i) => ({ ...i, path: ['input', ...i.path] })));
+      }
+      if (parsed.data.expiresAt && parsed.data.expiresAt.getTime() <= deps.clock.now().getTime()) {
+        throw new ValidationError([{ path: ['input', 'expiresAt'], message: 'expiresAt must be in the future' }]);
       }
       // Quote first, outside the transaction: the user's lock is never held across a network call.
       const price = await currentPrice(parsed.data.ticker);
@@ -100,22 +143,68 @@ export function alertsService(deps: AlertsDeps) {
       const quotes = await readQuotes([...new Set(alerts.map((a) => a.ticker))]);
       const results = alerts.map((alert): AlertEvaluation => {
         try {
-          return { alert, ...evaluateAlert(alert, quotes.get(alert.ticker)), error: null, evaluatedAt };
+          const outcome = quotes.get(alert.ticker);
+          const quoteAsOf = outcome && 'quote' in outcome ? outcome.quote.asOf : null;
+          return { alert, ...evaluateAlert(alert, outcome), error: null, evaluatedAt, quoteAsOf };
         } catch (error) {
           if (!(error instanceof EvaluationFailed)) deps.logger.error('alert evaluation failed', { alertId: alert.id, error });
           const message = error instanceof EvaluationFailed ? error.message : 'The alert could not be evaluated';
-          return { alert, triggered: false, currentValue: null, details: message, error: message, evaluatedAt };
+          return { alert, triggered: false, currentValue: null, details: message, error: message, evaluatedAt, quoteAsOf: null };
         }
       });
       return { results, summary: summarize(results), evaluatedAt };
     },
 
-    /** triggeredAlerts: evaluates now and, when something triggered, enqueues one delivery (never waits for it). */
-    async check(userId: string): Promise<TriggeredAlertsReport & { delivery: DeliveryView | null }> {
+    /**
+     * triggeredAlerts: evaluates now and, when something triggered, enqueues one delivery (never
+     * waits for it). The same triggered alerts on the same quote times answer the delivery made
+     * for them before, so repeating the query (a GET, a retry) never sends a state twice.
+     */
+    async check(userId: string, requestId?: string): Promise<CheckReport> {
       const report = await this.evaluate(userId);
-      const delivery =
-        report.summary.triggeredCount > 0 ? await deps.deliverTriggered(userId, report.results, report.evaluatedAt) : null;
-      return { ...report, delivery };
+      if (report.summary.triggeredCount === 0) return { ...report, delivery: null, deliveryError: null };
+      const payload = buildAlertsTriggeredPayload(userId, report.results, report.evaluatedAt);
+      try {
+        const delivery = await deps.enqueueDelivery(userId, payload, { dedupeKey: triggeredStateKey(report.results) });
+        return { ...report, delivery, deliveryError: null };
+      } catch (error) {
+        deps.logger.error('could not enqueue the alerts.triggered delivery', { requestId, userId, error });
+        const deliveryError = `The delivery could not be created because of an internal error; try again (request id ${requestId ?? 'unknown'})`;
+        return { ...report, delivery: null, deliveryError };
+      }
+    },
+
+    /** The state a client sees (EXPIRED once expiresAt has passed, even before the next evaluation). */
+    stateOf(alert: AlertRow): AlertState {
+      return effectiveState(alert, deps.clock.now());
+    },
+
+    /** The user's crossings as they are found by any process's evaluator. */
+    async subscribe(userId: string): Promise<AsyncIterable<AlertTriggeredView>> {
+      const notices = await deps.events.subscribe(userId);
+      const view = async (notice: TriggeredNotice): Promise<AlertTriggeredView | null> => {
+        const alert = await repo.findForUser(notice.alertId, userId);
+        if (!alert) return null; // deleted since
+        const delivery = notice.deliveryId ? await deps.findDelivery(userId, notice.deliveryId) : null;
+        const { currentValue, details } = notice;
+        return { alert, currentValue, details, evaluatedAt: new Date(notice.evaluatedAt), delivery };
+      };
+      const iterator: AsyncIterableIterator<AlertTriggeredView> = {
+        async next() {
+          for (;;) {
+            const next = await notices.next();
+            if (next.done) return { done: true, value: undefined };
+            const value = await view(next.value);
+            if (value) return { done: false, value };
+          }
+        },
+        async return() {
+          await notices.return?.();
+          return { done: true, value: undefined };
+        },
+        [Symbol.asyncIterator]: () => iterator,
+      };
+      return iterator;
     },
   };
 }

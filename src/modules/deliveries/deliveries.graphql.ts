@@ -76,7 +76,7 @@ export const DeliveryAttempt = builder.objectRef<AttemptRow>('DeliveryAttempt').
 export const WebhookDelivery = builder.objectRef<DeliveryView>('WebhookDelivery').implement({
   fields: (t) => ({
     id: t.exposeID('id'),
-    event: t.exposeString('event', { description: 'alerts.triggered or webhook.ping' }),
+    event: t.exposeString('event', { description: 'alerts.triggered, alerts.resolved or webhook.ping' }),
     status: t.field({ type: DeliveryStatusEnum, resolve: (d) => d.status as Status }),
     url: t.exposeString('url', {
       description: "The URL at the time the delivery was created. Attempts go to the webhook's current URL; see attemptLog.url.",

@@ -54,6 +54,13 @@ export function deliveriesRepository(db: Db) {
       return row;
     },
 
+    /** One delivery as clients see it, with its attempt log. */
+    async viewForUser(userId: string, id: string): Promise<DeliveryView | undefined> {
+      const row = await this.findForUser(userId, id);
+      if (!row) return undefined;
+      return { ...toChange(row), attemptLog: (await attemptsOf([row.id])).get(row.id)! };
+    },
+
     /** The attempt log as of a change: attempts up to its count, even if later ones are already written. */
     async attemptLogUpTo(deliveryId: string, attempts: number): Promise<AttemptRow[]> {
       return db
@@ -83,6 +90,17 @@ export function deliveriesRepository(db: Db) {
         )
         .orderBy(asc(webhookDeliveries.seq))
         .limit(limit);
+    },
+
+    /** lockWebhook for many users, locked in user id order so two callers never deadlock. */
+    async lockWebhooks(userIds: string[]) {
+      const rows = await db
+        .select()
+        .from(webhooks)
+        .where(inArray(webhooks.userId, userIds))
+        .orderBy(asc(webhooks.userId))
+        .for('update');
+      return new Map(rows.map((row) => [row.userId, row]));
     },
   };
 }

@@ -2,13 +2,16 @@ import type { Clock } from '../../clock.js';
 import type { Db } from '../../db/client.js';
 import { isUuid } from '../../db/rows.js';
 import { toChange, type DeliveryEventHub } from '../../delivery/delivery-events.js';
-import { enqueueDelivery, failPending, recordSkipped, SKIPPED, WEBHOOK_DELETED_REASON } from '../../delivery/delivery-queue.js';
 import {
-  buildAlertsTriggeredPayload,
-  buildPingPayload,
-  type AlertEvaluationInput,
-  type BuiltPayload,
-} from '../../delivery/payload-builder.js';
+  enqueueDeliveries,
+  failPending,
+  latestWithDedupeKey,
+  recordSkipped,
+  SKIPPED,
+  WEBHOOK_DELETED_REASON,
+  type NewDelivery,
+} from '../../delivery/delivery-queue.js';
+import { buildPingPayload, type BuiltPayload } from '../../delivery/payload-builder.js';
 import type { Config } from '../../env.js';
 import { DeliveryNotFound, WebhookNotFound } from '../../errors.js';
 import type { Logger } from '../../logger.js';
@@ -24,36 +27,53 @@ export interface DeliveriesDeps {
 }
 
 export interface EnqueueOptions {
+  db?: Db;
   /** Sent whatever the endpoint's event filter says (a test ping, a redelivery the user asked for). */
   always?: boolean;
+  /** With the key of the user's newest keyed delivery, that delivery is answered instead of a new one. */
+  dedupeKey?: string;
 }
+
+type WebhookRow = NonNullable<Awaited<ReturnType<ReturnType<typeof deliveriesRepository>['lockWebhook']>>>;
+
+const skippedReason = (webhook: WebhookRow) =>
+  `Not sent: the webhook is disabled (${webhook.disabledReason ?? 'no reason given'}); enableWebhook re-activates it`;
 
 export function deliveriesService(deps: DeliveriesDeps) {
   const { config, clock } = deps;
   const repo = deliveriesRepository(deps.db);
 
+  const newDelivery = (userId: string, webhook: WebhookRow, payload: BuiltPayload, now: Date): NewDelivery => ({
+    userId,
+    url: webhook.url,
+    event: payload.event,
+    body: payload.body,
+    summary: payload.summary,
+    maxAttempts: config.WEBHOOK_MAX_ATTEMPTS,
+    maxDeliveries: config.WEBHOOK_MAX_DELIVERIES,
+    now,
+  });
+
   /**
-   * Writes the delivery in one transaction with the webhook lookup. Null when there is no webhook
+   * Writes the delivery in one transaction with the webhook lookup (the row lock serialises a
+   * user's deliveries, its deletion and concurrent keyed callers). Null when there is no webhook
    * or its event filter leaves this event out; recorded as SKIPPED (not sent) while it is disabled.
    */
-  async function enqueue(userId: string, payload: BuiltPayload, db: Db = deps.db, options: EnqueueOptions = {}): Promise<DeliveryView | null> {
-    return db.transaction(async (tx) => {
+  async function enqueue(userId: string, payload: BuiltPayload, options: EnqueueOptions = {}): Promise<DeliveryView | null> {
+    return (options.db ?? deps.db).transaction(async (tx) => {
       const webhook = await deliveriesRepository(tx).lockWebhook(userId);
       if (!webhook) return null;
       if (!options.always && !acceptsEvent(webhook.events, payload.event)) return null;
-      const delivery = {
-        userId,
-        url: webhook.url,
-        event: payload.event,
-        body: payload.body,
-        summary: payload.summary,
-        maxAttempts: config.WEBHOOK_MAX_ATTEMPTS,
-        maxDeliveries: config.WEBHOOK_MAX_DELIVERIES,
-        now: clock.now(),
-      };
+      if (options.dedupeKey) {
+        const earlier = await latestWithDedupeKey(tx, userId);
+        if (earlier?.dedupeKey === options.dedupeKey) {
+          return { ...toChange(earlier), attemptLog: await deliveriesRepository(tx).attemptLogUpTo(earlier.id, earlier.attempts) };
+        }
+      }
+      const delivery = { ...newDelivery(userId, webhook, payload, clock.now()), dedupeKey: options.dedupeKey };
       const row = webhook.isActive
-        ? await enqueueDelivery(tx, delivery)
-        : await recordSkipped(tx, { ...delivery, reason: `Not sent: the webhook is disabled (${webhook.disabledReason ?? 'no reason given'}); enableWebhook re-activates it` });
+        ? (await enqueueDeliveries(tx, [delivery]))[0]!
+        : await recordSkipped(tx, { ...delivery, reason: skippedReason(webhook) });
       return { ...toChange(row), attemptLog: [] };
     });
   }
@@ -64,8 +84,12 @@ export function deliveriesService(deps: DeliveriesDeps) {
       return { userId, deliveries, count: deliveries.length, maxRecords: config.WEBHOOK_MAX_DELIVERIES };
     },
 
+    async find(userId: string, id: string): Promise<DeliveryView | null> {
+      return isUuid(id) ? ((await repo.viewForUser(userId, id)) ?? null) : null;
+    },
+
     async sendTest(userId: string): Promise<{ delivery: DeliveryView }> {
-      const delivery = await enqueue(userId, buildPingPayload(userId, clock.now()), deps.db, { always: true });
+      const delivery = await enqueue(userId, buildPingPayload(userId, clock.now()), { always: true });
       if (!delivery) throw new WebhookNotFound();
       return { delivery };
     },
@@ -73,12 +97,8 @@ export function deliveriesService(deps: DeliveriesDeps) {
     async redeliver(userId: string, id: string): Promise<{ delivery: DeliveryView }> {
       const original = isUuid(id) ? await repo.findForUser(userId, id) : undefined;
       if (!original) throw new DeliveryNotFound(id);
-      const delivery = await enqueue(
-        userId,
-        { event: original.event, body: original.body, summary: original.payloadSummary },
-        deps.db,
-        { always: true },
-      );
+      const payload = { event: original.event, body: original.body, summary: original.payloadSummary };
+      const delivery = await enqueue(userId, payload, { always: true });
       if (!delivery) throw new WebhookNotFound();
       return { delivery };
     },
@@ -95,7 +115,7 @@ export function deliveriesService(deps: DeliveriesDeps) {
         const deliveries: DeliveryView[] = [];
         for (const original of originals) {
           const payload = { event: original.event, body: original.body, summary: original.payloadSummary };
-          const delivery = await enqueue(userId, payload, tx, { always: true });
+          const delivery = await enqueue(userId, payload, { db: tx, always: true });
           if (delivery) deliveries.push(delivery);
         }
         return { deliveries, count: deliveries.length };
@@ -113,25 +133,36 @@ export function deliveriesService(deps: DeliveriesDeps) {
     },
 
     /**
-     * For triggeredAlerts: one `alerts.triggered` delivery of the triggered evaluations, or null
-     * when none triggered or there is no active webhook. Never throws for delivery reasons; pass
-     * the caller's transaction as `db` to write it there (a savepoint keeps a failure local).
+     * Enqueues a payload a module built (the delivery wing never looks inside). Null when the user
+     * has no active webhook (a disabled one records the event as SKIPPED) or filters the event out.
+     * Errors propagate: the caller decides what a failure means to its client.
      */
-    async enqueueAlertsTriggered(
-      userId: string,
-      evaluations: AlertEvaluationInput[],
-      evaluatedAt: Date,
-      db?: Db,
-    ): Promise<DeliveryView | null> {
-      if (!evaluations.some((e) => e.triggered)) return null;
-      try {
-        const delivery = await enqueue(userId, buildAlertsTriggeredPayload(userId, evaluations, evaluatedAt), db);
-        // The contract's `delivery` is null without an active webhook; the SKIPPED row is in the history.
-        return delivery?.status === SKIPPED ? null : delivery;
-      } catch (error) {
-        deps.logger.error('could not enqueue the alerts.triggered delivery', { userId, error });
-        return null;
+    async enqueue(userId: string, payload: BuiltPayload, options: EnqueueOptions = {}): Promise<DeliveryView | null> {
+      const delivery = await enqueue(userId, payload, options);
+      return delivery?.status === SKIPPED ? null : delivery;
+    },
+
+    /**
+     * Many payloads inside the caller's transaction (an evaluation pass): locks the users'
+     * webhooks in a fixed order (no deadlock between passes), applies each endpoint's event filter,
+     * records SKIPPED for disabled ones. Answers one entry per item, in order: the delivery, or null.
+     */
+    async enqueueMany(tx: Db, items: readonly { userId: string; payload: BuiltPayload }[]): Promise<(DeliveryView | null)[]> {
+      if (items.length === 0) return [];
+      const webhooks = await deliveriesRepository(tx).lockWebhooks([...new Set(items.map((i) => i.userId))]);
+      const now = clock.now();
+      const sendable: { index: number; delivery: NewDelivery }[] = [];
+      for (const [index, item] of items.entries()) {
+        const webhook = webhooks.get(item.userId);
+        if (!webhook || !acceptsEvent(webhook.events, item.payload.event)) continue;
+        const delivery = newDelivery(item.userId, webhook, item.payload, now);
+        if (webhook.isActive) sendable.push({ index, delivery });
+        else await recordSkipped(tx, { ...delivery, reason: skippedReason(webhook) });
       }
+      const rows = await enqueueDeliveries(tx, sendable.map((s) => s.delivery));
+      const result: (DeliveryView | null)[] = items.map(() => null);
+      sendable.forEach(({ index }, i) => (result[index] = { ...toChange(rows[i]!), attemptLog: [] }));
+      return result;
     },
 
     /** Every change of the user's deliveries from now on, as clients see them. */

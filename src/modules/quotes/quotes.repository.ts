@@ -1,6 +1,9 @@
 import { and, desc, inArray, lte, sql } from 'drizzle-orm';
 import type { Db } from '../../db/client.js';
-import { quoteHistory, quotes } from '../../db/tables.js';
+import { quoteChanges, quoteHistory, quotes } from '../../db/tables.js';
+
+/** Evaluators wake on this when a price change commits. */
+export const QUOTES_CHANGED_CHANNEL = 'alertwire_quotes_changed';
 
 export type QuoteRow = typeof quotes.$inferSelect;
 export interface QuotePointRow {
@@ -47,28 +50,42 @@ export function quotesRepository(db: Db) {
       return byTicker;
     },
 
-    /** Appends the points to the history, moves each ticker's latest price forward, prunes old points. */
-    async record(points: readonly QuotePointRow[]): Promise<void> {
-      if (points.length === 0) return;
+    /**
+     * Appends the points to the history, moves each ticker's latest price forward, prunes old
+     * points, and records every moved price as a change for the alert evaluators, in one
+     * transaction: a change that commits is evaluated even if this process dies right after.
+     * Returns the tickers whose latest price moved.
+     */
+    async record(points: readonly QuotePointRow[]): Promise<string[]> {
+      if (points.length === 0) return [];
       const latest = new Map<string, QuotePointRow>();
       for (const p of points) {
         const seen = latest.get(p.ticker);
         if (!seen || p.asOf.getTime() >= seen.asOf.getTime()) latest.set(p.ticker, p);
       }
       const tickers = [...latest.keys()];
-      await db.transaction(async (tx) => {
+      return db.transaction(async (tx) => {
         for (let i = 0; i < points.length; i += 1000) {
           await tx.insert(quoteHistory).values(points.slice(i, i + 1000).map((p) => ({ ...p })));
         }
-        await tx
+        // In ticker order: two concurrent upserts lock the quote rows in the same order, never in a cycle.
+        const rows = [...latest.values()].sort((a, b) => (a.ticker < b.ticker ? -1 : a.ticker > b.ticker ? 1 : 0));
+        const moved = await tx
           .insert(quotes)
-          .values([...latest.values()].map((p) => ({ ...p })))
+          .values(rows.map((p) => ({ ...p })))
           .onConflictDoUpdate({
             target: quotes.ticker,
             set: { price: sql`excluded.price`, asOf: sql`excluded.as_of` },
             // An older point (a late import) extends the history but never replaces a newer price.
             setWhere: sql`excluded.as_of >= ${quotes.asOf}`,
-          });
+          })
+          .returning();
+        // After the upsert, which holds each quote row's lock until commit: change ids of one
+        // ticker follow the order in which its price moved.
+        if (moved.length > 0) {
+          await tx.insert(quoteChanges).values(moved.map((q) => ({ ticker: q.ticker, price: q.price, asOf: q.asOf })));
+          await tx.execute(sql`select pg_notify(${QUOTES_CHANGED_CHANNEL}, '')`);
+        }
         const stale = tx
           .select({
             id: quoteHistory.id,
@@ -87,6 +104,7 @@ export function quotesRepository(db: Db) {
               inArray(quoteHistory.id, tx.select({ id: stale.id }).from(stale).where(sql`${stale.rank} > ${HISTORY_LIMIT}`)),
             ),
           );
+        return moved.map((q) => q.ticker);
       });
     },
 

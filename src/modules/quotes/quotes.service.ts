@@ -5,6 +5,7 @@ import { validationErrorFromZod } from '../../errors.js';
 import type { Logger } from '../../logger.js';
 import { databaseQuoteSource } from './database-quote-source.js';
 import { httpQuoteSource } from './http-quote-source.js';
+import { createQuotePoller, type QuotePoller } from './quote-poller.js';
 import { futureAsOfProblem, QuotePoint, Ticker, type QuotePointInput } from './quote-input.js';
 import type { Quote, QuoteSource } from './quote-source.js';
 import { quotesRepository } from './quotes.repository.js';
@@ -23,6 +24,28 @@ export function createQuoteSource(deps: { db: Db; config: Config; clock: Clock; 
     clock: deps.clock,
     logger: deps.logger,
   });
+}
+
+/** With QUOTES_URL: polls the watched tickers every QUOTES_POLL_INTERVAL into the quotes tables. */
+export function createQuotePollerFromConfig(deps: {
+  db: Db;
+  config: Config;
+  clock: Clock;
+  logger: Logger;
+  watchedTickers: () => Promise<string[]>;
+}): QuotePoller | null {
+  const { config } = deps;
+  if (!config.QUOTES_URL) return null;
+  // Uncached: each round must see the provider's current price.
+  const source = httpQuoteSource({
+    urlTemplate: config.QUOTES_URL,
+    priceField: config.QUOTES_PRICE_FIELD,
+    timeoutMs: config.QUOTES_TIMEOUT_MS,
+    cacheMs: 0,
+    clock: deps.clock,
+    logger: deps.logger,
+  });
+  return createQuotePoller({ ...deps, source, intervalMs: config.QUOTES_POLL_INTERVAL });
 }
 
 export class QuoteSourceUnavailable extends Error {

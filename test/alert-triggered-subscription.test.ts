@@ -1,0 +1,103 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Database } from '../src/db/client.js';
+import { ADMIN_KEY, pushAlertSteps } from './helpers/push-alerts.js';
+import { createReceiver, type Receiver } from './helpers/receiver.js';
+import { createTestApp, type TestApp } from './helpers/test-app.js';
+import { backend, createTestDatabaseSource, type TestDatabaseSource } from './helpers/test-database.js';
+
+const SUBSCRIPTION = `subscription { alertTriggered { alert { id ticker alertType state } currentValue details evaluatedAt delivery { id status event } } }`;
+
+let source: TestDatabaseSource;
+let t: TestApp;
+let receiver: Receiver;
+let evaluatorDatabase: Database | undefined;
+let steps: ReturnType<typeof pushAlertSteps>;
+beforeAll(async () => {
+  source = await createTestDatabaseSource();
+  t = await createTestApp({ source, env: { ADMIN_API_KEY: ADMIN_KEY } });
+  receiver = await createReceiver();
+  steps = pushAlertSteps(t);
+  // On Postgres the evaluator has a connection of its own, like a `npm run worker` process: the
+  // crossing reaches the subscriber only through NOTIFY. PGlite has a single connection.
+  evaluatorDatabase = backend === 'postgres' ? await source.open() : undefined;
+  await t.startEvaluator({ database: evaluatorDatabase });
+});
+afterAll(async () => {
+  await t.close();
+  await evaluatorDatabase?.close();
+  await receiver.close();
+  await source.destroy();
+});
+
+async function subscribe(apiKey: string) {
+  const controller = new AbortController();
+  const response = await t.app.fetch('http://127.0.0.1/graphql', {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', accept: 'text/event-stream', 'x-api-key': apiKey },
+    body: JSON.stringify({ query: SUBSCRIPTION }),
+    signal: controller.signal,
+  });
+  const reader = response.body!.getReader();
+  const decoder = new TextDecoder();
+  let buffered = '';
+  return {
+    status: response.status,
+    async next(): Promise<{ data?: { alertTriggered: Record<string, any> } }> {
+      for (;;) {
+        const end = buffered.indexOf('\n\n');
+        if (end >= 0) {
+          const message = buffered.slice(0, end);
+          buffered = buffered.slice(end + 2);
+          const data = message.split('\n').filter((l) => l.startsWith('data:')).map((l) => l.slice(5).trim()).join('\n');
+          if (data) return JSON.parse(data);
+          continue;
+        }
+        const { value, done } = await reader.read();
+        if (done) throw new Error('the stream ended');
+        buffered += decoder.decode(value, { stream: true });
+      }
+    },
+    close: () => controller.abort(),
+  };
+}
+
+describe('alertTriggered over server-sent events', () => {
+  it("streams each crossing of the viewer's alerts with the delivery that carries it, and no one else's", async () => {
+    await steps.setPrices({ LIVEA: 10 });
+    const other = await steps.userWithWebhook(receiver.url);
+    await steps.createAlert(other.apiKey, { ticker: 'LIVEA', targetPrice: 11 });
+    const user = await steps.userWithWebhook(receiver.url);
+    const alertId = await steps.createAlert(user.apiKey, { ticker: 'LIVEA', targetPrice: 12 });
+    const stream = await subscribe(user.apiKey);
+    try {
+      expect(stream.status).toBe(200);
+      await steps.setPrices({ LIVEA: 11.5 }); // only the other user's alert crosses
+      await steps.evaluated();
+      await steps.setPrices({ LIVEA: 12.5 });
+      const crossing = (await stream.next()).data!.alertTriggered;
+      const [delivery] = await steps.deliveriesOf(user.userId);
+      expect(crossing).toEqual({
+        alert: { id: alertId, ticker: 'LIVEA', alertType: 'PRICE_THRESHOLD', state: 'TRIGGERED' },
+        currentValue: '12.50',
+        details: 'LIVEA current price $12.50 is above target $12.00',
+        evaluatedAt: expect.any(String),
+        delivery: { id: delivery!.id, status: 'PENDING', event: 'alerts.triggered' },
+      });
+    } finally {
+      stream.close();
+    }
+  });
+
+  it('streams a crossing with delivery null when the viewer has no webhook', async () => {
+    await steps.setPrices({ LIVEB: 10 });
+    const user = await t.register();
+    await steps.createAlert(user.apiKey, { ticker: 'LIVEB', targetPrice: 12 });
+    const stream = await subscribe(user.apiKey);
+    try {
+      await steps.setPrices({ LIVEB: 13 });
+      expect((await stream.next()).data!.alertTriggered).toMatchObject({ currentValue: '13.00', delivery: null });
+    } finally {
+      stream.close();
+    }
+  });
+});
