@@ -121,7 +121,7 @@ export function createWorker(
       timeoutMs: config.WEBHOOK_TIMEOUT_MS,
       allowPrivateNetworks: config.WEBHOOK_ALLOW_PRIVATE_NETWORKS,
     },
-    resolveEndpoint: webhookEndpoints({ db: database.db, clock, secretBox: deps.secretBox }),
+    resolveEndpoint: webhookEndpoints({ db: database.db, clock, secretBox: deps.secretBox, logger }),
     onRecorded: health.recorded,
   });
 }
