@@ -265,10 +265,13 @@ export async function recordAttempts(db: Db, records: AttemptRecord[]): Promise<
   return next.map((row) => (kept.has(row.id) ? row : null));
 }
 
-/** Ends pending deliveries as FAILED (or SKIPPED) with a reason, e.g. when their webhook is deleted. */
+/**
+ * Ends pending deliveries as FAILED (or SKIPPED) with a reason, e.g. when their webhook is deleted.
+ * `unleasedAt` leaves the ones a worker holds under a live lease to finish: it may be sending them now.
+ */
 export async function failPending(
   tx: Db,
-  where: { userId: string; id?: string },
+  where: { userId: string; id?: string; unleasedAt?: Date },
   reason: string,
   now: Date,
   status: 'FAILED' | typeof SKIPPED = 'FAILED',
@@ -281,6 +284,7 @@ export async function failPending(
         eq(webhookDeliveries.userId, where.userId),
         eq(webhookDeliveries.status, PENDING),
         where.id ? eq(webhookDeliveries.id, where.id) : undefined,
+        where.unleasedAt ? or(isNull(webhookDeliveries.leaseUntil), lte(webhookDeliveries.leaseUntil, where.unleasedAt)) : undefined,
       ),
     )
     .returning();

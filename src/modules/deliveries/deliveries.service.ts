@@ -110,9 +110,10 @@ export function deliveriesService(deps: DeliveriesDeps) {
       await failPending(tx, { userId }, WEBHOOK_DELETED_REASON, clock.now());
     },
 
-    /** Ends the user's pending deliveries as SKIPPED because the webhook is being disabled. */
+    /** Ends the user's pending deliveries as SKIPPED because the webhook is being disabled; those being sent finish. */
     async skipPending(tx: Db, userId: string, reason: string): Promise<void> {
-      await failPending(tx, { userId }, reason, clock.now(), SKIPPED);
+      const now = clock.now();
+      await failPending(tx, { userId, unleasedAt: now }, reason, now, SKIPPED);
     },
 
     /**
