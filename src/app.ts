@@ -30,7 +30,7 @@ import { usersService } from './modules/users/users.service.js';
 import type { SecretBox } from './modules/webhooks/secret-box.js';
 import { webhooksService } from './modules/webhooks/webhooks.service.js';
 import { createApiKeyCache } from './modules/api-keys/api-key-cache.js';
-import { apiKeysRepository } from './modules/api-keys/api-keys.repository.js';
+import { findHolderAdoptingLegacyKey } from './modules/api-keys/legacy-api-key.js';
 import { apiKeysService } from './modules/api-keys/api-keys.service.js';
 import { endpointHealth } from './modules/webhooks/endpoint-health.js';
 import { webhookEndpoints } from './modules/webhooks/webhook-endpoint.js';
@@ -68,7 +68,7 @@ export function createServices(deps: AppDeps): Services {
     db,
     clock,
     logger: deps.logger,
-    cache: createApiKeyCache({ listen: database.listen, clock, logger: deps.logger, load: apiKeysRepository(db).findHolder }),
+    cache: createApiKeyCache({ listen: database.listen, clock, logger: deps.logger, load: findHolderAdoptingLegacyKey(db) }),
   });
   return {
     users: usersService({ db, clock, apiKeys }),

@@ -219,11 +219,40 @@ describe('the migration of existing keys', () => {
       .insert(users)
       .values({ name: 'Old', email: `old-${Date.now()}@example.com`, apiKeyHash: hashApiKey(legacyKey), createdAt: new Date() })
       .returning();
-    // The custom migration's data statements, run again over a row written the old way.
+    // The custom migration, run again over a row written the old way (its trigger exists already).
     const migration = readFileSync(new URL('../drizzle/0003_api_keys_move.sql', import.meta.url), 'utf8');
-    for (const statement of migration.split('--> statement-breakpoint').slice(0, 2)) await t.database.db.execute(sql.raw(statement));
+    for (const statement of migration.split('--> statement-breakpoint').filter((s) => !s.includes('CREATE TRIGGER'))) {
+      await t.database.db.execute(sql.raw(statement));
+    }
     expect((await t.gql(VIEWER, { apiKey: legacyKey })).body.data!.viewer.id).toBe(user!.id);
     expect(await keysOf(legacyKey)).toEqual([expect.objectContaining({ name: 'default', prefix: 'aw_…' })]);
+    // The previous release still reads the column (rolling deploy, rollback): it stays for one release.
+    const [row] = await t.database.db.select().from(users).where(eq(users.id, user!.id));
+    expect(row!.apiKeyHash).toBe(hashApiKey(legacyKey));
+  });
+
+  it('a key a previous-release process stored only in users.api_key_hash works, moved into api_keys on first use', async () => {
+    const legacyKey = 'aw_registered-by-an-old-process-during-the-rollout-02';
+    const [user] = await t.database.db
+      .insert(users)
+      .values({ name: 'Rollout', email: `rollout-${Date.now()}@example.com`, apiKeyHash: hashApiKey(legacyKey), createdAt: new Date() })
+      .returning();
+    const [first, second] = await Promise.all([t.gql(VIEWER, { apiKey: legacyKey }), t.gql(VIEWER, { apiKey: legacyKey })]);
+    expect(first.body.data!.viewer.id).toBe(user!.id);
+    expect(second.body.data!.viewer.id).toBe(user!.id);
+    expect(await keysOf(legacyKey)).toEqual([expect.objectContaining({ name: 'default', prefix: 'aw_…' })]);
+  });
+
+  it('a moved legacy key, once revoked, does not come back from users.api_key_hash', async () => {
+    const legacyKey = 'aw_revoked-legacy-key-must-stay-revoked-000000003';
+    const [user] = await t.database.db
+      .insert(users)
+      .values({ name: 'Revoker', email: `revoker-${Date.now()}@example.com`, apiKeyHash: hashApiKey(legacyKey), createdAt: new Date() })
+      .returning();
+    const spare = await create(legacyKey, 'spare');
+    const [legacy] = (await keysOf(legacyKey)).filter((k: { name: string }) => k.name === 'default');
+    expect((await t.gql(REVOKE, { apiKey: spare.apiKey, variables: { id: legacy.id } })).body.data!.revokeApiKey.__typename).toBe('RevokeApiKeySuccess');
+    expect((await t.gql(VIEWER, { apiKey: legacyKey })).status).toBe(401);
     const [row] = await t.database.db.select().from(users).where(eq(users.id, user!.id));
     expect(row!.apiKeyHash).toBeNull();
   });
