@@ -190,7 +190,11 @@ describe('the per-process key cache', () => {
     const cacheClock = movableClock();
     let loads = 0;
     const cache = createApiKeyCache({
-      listen: async () => async () => {}, // a connection that never delivers a NOTIFY
+      // A connection that subscribes once and never delivers a NOTIFY.
+      listen: async (_channel, _onPayload, onListen) => {
+        onListen?.();
+        return async () => {};
+      },
       clock: cacheClock,
       logger: createLogger('silent'),
       ttlMs: 30_000,
@@ -209,6 +213,76 @@ describe('the per-process key cache', () => {
     await cache.get('hash');
     expect(loads).toBe(3);
     await cache.close();
+  });
+
+  it('caches only once subscribed, and starts empty each time the subscription is re-established', async () => {
+    let loads = 0;
+    let resubscribe: () => void = () => {};
+    const cache = createApiKeyCache({
+      listen: async (_channel, _onPayload, onListen) => {
+        resubscribe = () => onListen?.();
+        return async () => {};
+      },
+      clock: movableClock(),
+      logger: createLogger('silent'),
+      load: async () => {
+        loads++;
+        return { keyId: 'k', user: { id: 'u', name: 'n', email: 'e', createdAt: new Date() } };
+      },
+    });
+    // LISTEN sent but not yet confirmed: nothing is cached.
+    await cache.get('hash');
+    await cache.get('hash');
+    expect(loads).toBe(2);
+    resubscribe();
+    await cache.get('hash');
+    await cache.get('hash');
+    expect(loads).toBe(3);
+    // The connection was lost and is listening again: removals in between went unheard.
+    resubscribe();
+    await cache.get('hash');
+    expect(loads).toBe(4);
+    await cache.close();
+  });
+
+  it('hears every (re)subscribe of the real connection: after the listening connection is cut, the cache starts empty', async () => {
+    let loads = 0;
+    let subscribes = 0;
+    let resubscribed: () => void = () => {};
+    const again = new Promise<void>((resolve) => (resubscribed = resolve));
+    const cache = createApiKeyCache({
+      listen: (channel, onPayload, onListen) =>
+        t.database.listen(channel, onPayload, () => {
+          onListen?.();
+          if (++subscribes === 2) resubscribed();
+        }),
+      clock: movableClock(),
+      logger: createLogger('silent'),
+      load: async () => {
+        loads++;
+        return { keyId: 'k', user: { id: 'u', name: 'n', email: 'e', createdAt: new Date() } };
+      },
+    });
+    try {
+      await cache.get('hash');
+      await cache.get('hash');
+      expect({ loads, subscribes }).toEqual({ loads: 1, subscribes: 1 });
+      if (backend === 'postgres') {
+        // postgres.js reconnects its listening connection and sends LISTEN again.
+        await t.database.db.execute(
+          sql`select pg_terminate_backend(pid) from pg_stat_activity where datname = current_database() and query ilike 'listen %' and pid <> pg_backend_pid()`,
+        );
+        await again;
+        await cache.get('hash');
+        expect({ loads, subscribes }).toEqual({ loads: 2, subscribes: 2 });
+      } else {
+        // PGlite is in-process: its subscription cannot be lost, and the entry stays.
+        await cache.get('hash');
+        expect({ loads, subscribes }).toEqual({ loads: 1, subscribes: 1 });
+      }
+    } finally {
+      await cache.close();
+    }
   });
 });
 
