@@ -2,6 +2,7 @@ import { and, asc, eq, inArray, isNull, lte, notInArray, or, sql } from 'drizzle
 import type { Db } from '../db/client.js';
 import { queryRows } from '../db/rows.js';
 import { webhookDeliveries } from '../db/tables.js';
+import { storedBodyText } from './attempt-details.js';
 import { DELIVERY_CHANGED_CHANNEL, notifyChanged, notifyDue, toChange, type DeliveryRow } from './delivery-events.js';
 import type { AttemptOutcome } from './http-sender.js';
 
@@ -234,7 +235,7 @@ export async function recordAttempts(db: Db, records: AttemptRecord[]): Promise<
       error: clip(outcome.error),
       request_headers: outcome.details?.requestHeaders ?? null,
       response_headers: outcome.details?.responseHeaders ?? null,
-      response_body: outcome.details?.responseBody ?? null,
+      response_body: storedBodyText(outcome.details?.responseBody ?? null),
       response_ms: outcome.details?.responseMs ?? null,
       change: JSON.stringify(toChange(next[i]!)),
     })),
