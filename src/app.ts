@@ -37,7 +37,7 @@ import { usersService } from './modules/users/users.service.js';
 import type { SecretBox } from './modules/webhooks/secret-box.js';
 import { webhooksService } from './modules/webhooks/webhooks.service.js';
 import { createApiKeyCache } from './modules/api-keys/api-key-cache.js';
-import { apiKeysRepository } from './modules/api-keys/api-keys.repository.js';
+import { findHolderAdoptingLegacyKey } from './modules/api-keys/legacy-api-key.js';
 import { apiKeysService } from './modules/api-keys/api-keys.service.js';
 import { endpointHealth } from './modules/webhooks/endpoint-health.js';
 import { webhookEndpoints } from './modules/webhooks/webhook-endpoint.js';
@@ -75,7 +75,7 @@ export function createServices(deps: AppDeps): Services {
     db,
     clock,
     logger: deps.logger,
-    cache: createApiKeyCache({ listen: database.listen, clock, logger: deps.logger, load: apiKeysRepository(db).findHolder }),
+    cache: createApiKeyCache({ listen: database.listen, clock, logger: deps.logger, load: findHolderAdoptingLegacyKey(db) }),
   });
   return {
     users: usersService({ db, clock, apiKeys }),
@@ -130,7 +130,7 @@ export function createWorker(
       timeoutMs: config.WEBHOOK_TIMEOUT_MS,
       allowPrivateNetworks: config.WEBHOOK_ALLOW_PRIVATE_NETWORKS,
     },
-    resolveEndpoint: webhookEndpoints({ db: database.db, clock, secretBox: deps.secretBox }),
+    resolveEndpoint: webhookEndpoints({ db: database.db, clock, secretBox: deps.secretBox, logger }),
     onRecorded: health.recorded,
   });
 }

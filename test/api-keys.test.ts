@@ -190,7 +190,11 @@ describe('the per-process key cache', () => {
     const cacheClock = movableClock();
     let loads = 0;
     const cache = createApiKeyCache({
-      listen: async () => async () => {}, // a connection that never delivers a NOTIFY
+      // A connection that subscribes once and never delivers a NOTIFY.
+      listen: async (_channel, _onPayload, onListen) => {
+        onListen?.();
+        return async () => {};
+      },
       clock: cacheClock,
       logger: createLogger('silent'),
       ttlMs: 30_000,
@@ -210,6 +214,76 @@ describe('the per-process key cache', () => {
     expect(loads).toBe(3);
     await cache.close();
   });
+
+  it('caches only once subscribed, and starts empty each time the subscription is re-established', async () => {
+    let loads = 0;
+    let resubscribe: () => void = () => {};
+    const cache = createApiKeyCache({
+      listen: async (_channel, _onPayload, onListen) => {
+        resubscribe = () => onListen?.();
+        return async () => {};
+      },
+      clock: movableClock(),
+      logger: createLogger('silent'),
+      load: async () => {
+        loads++;
+        return { keyId: 'k', user: { id: 'u', name: 'n', email: 'e', createdAt: new Date() } };
+      },
+    });
+    // LISTEN sent but not yet confirmed: nothing is cached.
+    await cache.get('hash');
+    await cache.get('hash');
+    expect(loads).toBe(2);
+    resubscribe();
+    await cache.get('hash');
+    await cache.get('hash');
+    expect(loads).toBe(3);
+    // The connection was lost and is listening again: removals in between went unheard.
+    resubscribe();
+    await cache.get('hash');
+    expect(loads).toBe(4);
+    await cache.close();
+  });
+
+  it('hears every (re)subscribe of the real connection: after the listening connection is cut, the cache starts empty', async () => {
+    let loads = 0;
+    let subscribes = 0;
+    let resubscribed: () => void = () => {};
+    const again = new Promise<void>((resolve) => (resubscribed = resolve));
+    const cache = createApiKeyCache({
+      listen: (channel, onPayload, onListen) =>
+        t.database.listen(channel, onPayload, () => {
+          onListen?.();
+          if (++subscribes === 2) resubscribed();
+        }),
+      clock: movableClock(),
+      logger: createLogger('silent'),
+      load: async () => {
+        loads++;
+        return { keyId: 'k', user: { id: 'u', name: 'n', email: 'e', createdAt: new Date() } };
+      },
+    });
+    try {
+      await cache.get('hash');
+      await cache.get('hash');
+      expect({ loads, subscribes }).toEqual({ loads: 1, subscribes: 1 });
+      if (backend === 'postgres') {
+        // postgres.js reconnects its listening connection and sends LISTEN again.
+        await t.database.db.execute(
+          sql`select pg_terminate_backend(pid) from pg_stat_activity where datname = current_database() and query ilike 'listen %' and pid <> pg_backend_pid()`,
+        );
+        await again;
+        await cache.get('hash');
+        expect({ loads, subscribes }).toEqual({ loads: 2, subscribes: 2 });
+      } else {
+        // PGlite is in-process: its subscription cannot be lost, and the entry stays.
+        await cache.get('hash');
+        expect({ loads, subscribes }).toEqual({ loads: 1, subscribes: 1 });
+      }
+    } finally {
+      await cache.close();
+    }
+  });
 });
 
 describe('the migration of existing keys', () => {
@@ -219,11 +293,40 @@ describe('the migration of existing keys', () => {
       .insert(users)
       .values({ name: 'Old', email: `old-${Date.now()}@example.com`, apiKeyHash: hashApiKey(legacyKey), createdAt: new Date() })
       .returning();
-    // The custom migration's data statements, run again over a row written the old way.
+    // The custom migration, run again over a row written the old way (its trigger exists already).
     const migration = readFileSync(new URL('../drizzle/0003_api_keys_move.sql', import.meta.url), 'utf8');
-    for (const statement of migration.split('--> statement-breakpoint').slice(0, 2)) await t.database.db.execute(sql.raw(statement));
+    for (const statement of migration.split('--> statement-breakpoint').filter((s) => !s.includes('CREATE TRIGGER'))) {
+      await t.database.db.execute(sql.raw(statement));
+    }
     expect((await t.gql(VIEWER, { apiKey: legacyKey })).body.data!.viewer.id).toBe(user!.id);
     expect(await keysOf(legacyKey)).toEqual([expect.objectContaining({ name: 'default', prefix: 'aw_…' })]);
+    // The previous release still reads the column (rolling deploy, rollback): it stays for one release.
+    const [row] = await t.database.db.select().from(users).where(eq(users.id, user!.id));
+    expect(row!.apiKeyHash).toBe(hashApiKey(legacyKey));
+  });
+
+  it('a key a previous-release process stored only in users.api_key_hash works, moved into api_keys on first use', async () => {
+    const legacyKey = 'aw_registered-by-an-old-process-during-the-rollout-02';
+    const [user] = await t.database.db
+      .insert(users)
+      .values({ name: 'Rollout', email: `rollout-${Date.now()}@example.com`, apiKeyHash: hashApiKey(legacyKey), createdAt: new Date() })
+      .returning();
+    const [first, second] = await Promise.all([t.gql(VIEWER, { apiKey: legacyKey }), t.gql(VIEWER, { apiKey: legacyKey })]);
+    expect(first.body.data!.viewer.id).toBe(user!.id);
+    expect(second.body.data!.viewer.id).toBe(user!.id);
+    expect(await keysOf(legacyKey)).toEqual([expect.objectContaining({ name: 'default', prefix: 'aw_…' })]);
+  });
+
+  it('a moved legacy key, once revoked, does not come back from users.api_key_hash', async () => {
+    const legacyKey = 'aw_revoked-legacy-key-must-stay-revoked-000000003';
+    const [user] = await t.database.db
+      .insert(users)
+      .values({ name: 'Revoker', email: `revoker-${Date.now()}@example.com`, apiKeyHash: hashApiKey(legacyKey), createdAt: new Date() })
+      .returning();
+    const spare = await create(legacyKey, 'spare');
+    const [legacy] = (await keysOf(legacyKey)).filter((k: { name: string }) => k.name === 'default');
+    expect((await t.gql(REVOKE, { apiKey: spare.apiKey, variables: { id: legacy.id } })).body.data!.revokeApiKey.__typename).toBe('RevokeApiKeySuccess');
+    expect((await t.gql(VIEWER, { apiKey: legacyKey })).status).toBe(401);
     const [row] = await t.database.db.select().from(users).where(eq(users.id, user!.id));
     expect(row!.apiKeyHash).toBeNull();
   });

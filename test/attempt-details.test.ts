@@ -11,7 +11,7 @@ const DETAILS = `{ webhookDeliveries { deliveries { id status
 
 let t: TestApp;
 let receiver: Receiver;
-let reply: { status: number; headers?: Record<string, string>; body?: string } = { status: 200 };
+let reply: { status: number; headers?: Record<string, string>; body?: string | Buffer } = { status: 200 };
 beforeAll(async () => {
   t = await createTestApp({ env: { WEBHOOK_MAX_ATTEMPTS: '1', WEBHOOK_MAX_DELIVERIES: '2' } });
   receiver = await createReceiver(() => reply);
@@ -51,7 +51,8 @@ describe('attempt details', () => {
       { name: 'content-type', value: 'text/plain; charset=utf-8' },
       { name: 'retry-after', value: '7' },
     ]);
-    expect(attempt.responseBody).toBe(`${'a'.repeat(2047)}\uFFFD`);
+    // The cut character became U+FFFD (three bytes), which does not fit the 2048 stored bytes.
+    expect(attempt.responseBody).toBe('a'.repeat(2047));
     expect(attempt.responseMs).toBeGreaterThanOrEqual(0);
     expect(attempt.responseMs).toBeLessThanOrEqual(attempt.durationMs);
 
@@ -74,6 +75,16 @@ describe('attempt details', () => {
     const failed = await finishedPing(apiKey);
     expect(failed.attemptLog[0]).toMatchObject({ httpStatus: null, responseHeaders: [], responseBody: null, responseMs: null });
     expect(asObject(failed.attemptLog[0].requestHeaders)['x-webhook-delivery']).toBe(failed.id);
+  });
+
+  it('stores at most 2048 bytes of a binary answer, though each invalid byte reads as a three-byte U+FFFD', async () => {
+    const { apiKey } = await t.register();
+    await t.gql(SET, { apiKey, variables: { input: { url: receiver.url } } });
+    reply = { status: 200, headers: { 'content-type': 'application/octet-stream' }, body: Buffer.alloc(4096, 0xff) };
+    const delivered = await finishedPing(apiKey);
+    const [stored] = await t.database.db.select().from(deliveryAttempts).where(eq(deliveryAttempts.deliveryId, delivered.id));
+    expect(Buffer.byteLength(stored!.responseBody!)).toBeLessThanOrEqual(2048);
+    expect(stored!.responseBody).toBe('\uFFFD'.repeat(682));
   });
 
   it('goes with its delivery when the history is pruned', async () => {

@@ -1,4 +1,6 @@
+import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { webhooks } from '../src/db/tables.js';
 import type { Database } from '../src/db/client.js';
 import { movableClock } from './helpers/clock.js';
 import { createReceiver, eventually, type Receiver } from './helpers/receiver.js';
@@ -63,6 +65,14 @@ async function pingAndWait(apiKey: string, status: string) {
   });
 }
 
+// The health write follows the delivery's status asynchronously: moving the clock before it lands
+// would date the run differently, so tests wait for the stored count first.
+const failuresStored = (userId: string, count: number) =>
+  eventually(async () => {
+    const [row] = await t.database.db.select().from(webhooks).where(eq(webhooks.userId, userId));
+    expect(row?.consecutiveFailures).toBe(count);
+  });
+
 const webhookOf = async (apiKey: string) => (await t.gql(WEBHOOK, { apiKey })).body.data!.webhook;
 const requestsTo = (path: string) => receiver.requests.filter((r) => r.path === path).length;
 
@@ -72,6 +82,7 @@ describe('auto-disable', () => {
     const stream = await subscribeSse<{ webhookUpdated: Record<string, unknown> }>(t.app, UPDATED, user.apiKey);
     try {
       for (let i = 0; i < 3; i++) await pingAndWait(user.apiKey, 'FAILED');
+      await failuresStored(user.userId, 3);
       // Three failures, but within minutes: not yet.
       expect(await webhookOf(user.apiKey)).toEqual({ isActive: true, disabledAt: null, disabledReason: null });
 
@@ -113,10 +124,12 @@ describe('auto-disable', () => {
     await pingAndWait(user.apiKey, 'FAILED');
     user.answer(200);
     await pingAndWait(user.apiKey, 'DELIVERED');
+    await failuresStored(user.userId, 0);
     user.answer(500);
     clock.advance(2 * HOUR);
     await pingAndWait(user.apiKey, 'FAILED');
     await pingAndWait(user.apiKey, 'FAILED');
+    await failuresStored(user.userId, 2);
     clock.advance(2 * HOUR);
     expect(await webhookOf(user.apiKey)).toMatchObject({ isActive: true });
     // The third failure of the new run, which began two hours ago, does disable it.

@@ -65,6 +65,25 @@ describe('redeliverFailedDeliveries', () => {
     expect(receiver.requests.length).toBe(sentBefore + 3);
   });
 
+  it('while the webhook is disabled: an empty success, nothing sent, the history unchanged', async () => {
+    const { apiKey } = await t.register();
+    await t.gql(SET, { apiKey, variables: { input: { url: receiver.url } } });
+    const since = clock.now().toISOString();
+    status = 410; // disables the webhook at once
+    await ping(apiKey, 'FAILED');
+    await eventually(async () => expect((await t.gql(`{ webhook { isActive } }`, { apiKey })).body.data!.webhook.isActive).toBe(false));
+    await ping(apiKey, 'SKIPPED');
+    const before = (await t.gql(HISTORY, { apiKey })).body.data!.webhookDeliveries.deliveries;
+    expect(before.map((d: { status: string }) => d.status).sort()).toEqual(['FAILED', 'SKIPPED']);
+
+    const sentBefore = receiver.requests.length;
+    const res = (await t.gql(RECOVER, { apiKey, variables: { since } })).body.data!.redeliverFailedDeliveries;
+    expect(res).toEqual({ __typename: 'RedeliverFailedDeliveriesSuccess', count: 0, deliveries: [] });
+    expect((await t.gql(HISTORY, { apiKey })).body.data!.webhookDeliveries.deliveries).toEqual(before);
+    expect(receiver.requests.length).toBe(sentBefore);
+    status = 200;
+  });
+
   it('answers WebhookNotFound without a webhook, and an empty list when nothing failed', async () => {
     const { apiKey } = await t.register();
     const since = new Date(0).toISOString();

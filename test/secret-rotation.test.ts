@@ -1,4 +1,5 @@
 import { createHmac } from 'node:crypto';
+import { eq } from 'drizzle-orm';
 import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { webhooks } from '../src/db/tables.js';
@@ -102,6 +103,21 @@ describe('rotateWebhookSecret', () => {
     const signed = await ping(apiKey);
     expect(signed.headers['webhook-signature']!.split(' ')).toHaveLength(1);
     expect(new Webhook(res.secret).verify(signed.body, signed.headers)).toBeTruthy();
+  });
+
+  it('an undecryptable previous secret is skipped with a warning; the current one still signs', async () => {
+    const { apiKey, userId } = await t.register();
+    await t.gql(SET, { apiKey, variables: { input: { url: receiver.url, secret: 'before-rotation' } } });
+    const res = (await t.gql(ROTATE, { apiKey, variables: { input: { secret: 'after-rotation' } } })).body.data!.rotateWebhookSecret;
+    expect(res.__typename).toBe('RotateWebhookSecretSuccess');
+    // Sealed with a key this process does not have (e.g. SECRET_ENCRYPTION_KEY_PREVIOUS was dropped too early).
+    await t.database.db.update(webhooks).set({ previousSecretKeyId: 'unknown-key' }).where(eq(webhooks.userId, userId));
+
+    const signed = await ping(apiKey);
+    expect(signed.headers['webhook-signature']!.split(' ')).toHaveLength(1);
+    expect(new Webhook(Buffer.from('after-rotation'), { format: 'raw' }).verify(signed.body, signed.headers)).toBeTruthy();
+    expect(signed.headers['x-webhook-signature']).toBe(hub('after-rotation', signed.body));
+    expect(t.logs.some((l) => l.level === 'warn' && l.userId === userId && /previous one cannot be decrypted/.test(String(l.msg)))).toBe(true);
   });
 
   it('refuses bad input with field paths and changes nothing', async () => {

@@ -22,8 +22,12 @@ export interface Database {
   readonly db: Db;
   /** Applies pending migrations; several processes starting at once migrate one at a time. */
   migrate(): Promise<void>;
-  /** Subscribes to a NOTIFY channel; resolves to a function that unsubscribes. */
-  listen(channel: string, onPayload: (payload: string) => void): Promise<() => Promise<void>>;
+  /**
+   * Subscribes to a NOTIFY channel; resolves to a function that unsubscribes. `onListen` runs each
+   * time the subscription is (re)established: postgres.js listens again after a reconnect, and
+   * notifications sent in between are lost.
+   */
+  listen(channel: string, onPayload: (payload: string) => void, onListen?: () => void): Promise<() => Promise<void>>;
   close(): Promise<void>;
 }
 
@@ -103,7 +107,12 @@ async function createPglite({ dataDir, image, templateDir, thread }: DbConfig): 
     db,
     // One PGlite owns its data folder, so there is no other process to race with.
     migrate: () => migratePglite(db as never, { migrationsFolder: MIGRATIONS_FOLDER }),
-    listen: async (channel, onPayload) => client.listen(channel, onPayload),
+    // In-process: the subscription cannot be lost, so it is established once.
+    listen: async (channel, onPayload, onListen) => {
+      const unlisten = await client.listen(channel, onPayload);
+      onListen?.();
+      return unlisten;
+    },
     close: async () => {
       try {
         await client.close();
@@ -175,8 +184,8 @@ async function createPostgres(url: string): Promise<Database> {
     kind: 'postgres',
     db,
     migrate: () => migratePostgresLocked(url),
-    listen: async (channel, onPayload) => {
-      const { unlisten } = await client.listen(channel, onPayload);
+    listen: async (channel, onPayload, onListen) => {
+      const { unlisten } = await client.listen(channel, onPayload, onListen);
       return unlisten;
     },
     close: () => client.end({ timeout: 5 }),

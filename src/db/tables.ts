@@ -19,7 +19,8 @@ export const users = pgTable('users', {
   id: uuid('id').primaryKey().default(sql`gen_random_uuid()`),
   name: text('name').notNull(),
   email: text('email').notNull().unique(),
-  // No longer read: keys live in api_keys (a custom migration moved these as each user's `default` key).
+  // Keys live in api_keys. Kept for one release (the previous one reads it): legacy-api-key.ts moves a
+  // key found only here on first use; a later migration clears it.
   apiKeyHash: text('api_key_hash').unique(),
   createdAt: createdAt(),
 });

@@ -52,3 +52,20 @@ export async function readBodyHead(body: AsyncIterable<Uint8Array>, keepBytes: n
   // A multi-byte character cut at the limit decodes to one replacement character.
   return storable(new TextDecoder('utf-8', { fatal: false }).decode(Buffer.concat(kept)));
 }
+
+/**
+ * The body text as stored: at most RESPONSE_BODY_KEPT_BYTES of UTF-8. Each invalid byte of a
+ * binary answer became a three-byte U+FFFD, so the text can be three times the bytes it came
+ * from; characters that do not fit whole are dropped, which keeps the row's bound.
+ */
+export function storedBodyText(text: string | null, maxBytes = RESPONSE_BODY_KEPT_BYTES): string | null {
+  if (text === null || Buffer.byteLength(text) <= maxBytes) return text;
+  let bytes = 0;
+  let end = 0;
+  for (const char of text) {
+    bytes += Buffer.byteLength(char);
+    if (bytes > maxBytes) break;
+    end += char.length;
+  }
+  return text.slice(0, end);
+}

@@ -2,6 +2,7 @@ import { and, asc, desc, eq, inArray, isNotNull, isNull, lte, notInArray, or, sq
 import type { Db } from '../db/client.js';
 import { queryRows } from '../db/rows.js';
 import { webhookDeliveries } from '../db/tables.js';
+import { storedBodyText } from './attempt-details.js';
 import { DELIVERY_CHANGED_CHANNEL, notifyChanged, notifyDue, toChange, type DeliveryRow } from './delivery-events.js';
 import type { AttemptOutcome } from './http-sender.js';
 
@@ -273,7 +274,7 @@ export async function recordAttempts(db: Db, records: AttemptRecord[]): Promise<
       error: clip(outcome.error),
       request_headers: outcome.details?.requestHeaders ?? null,
       response_headers: outcome.details?.responseHeaders ?? null,
-      response_body: outcome.details?.responseBody ?? null,
+      response_body: storedBodyText(outcome.details?.responseBody ?? null),
       response_ms: outcome.details?.responseMs ?? null,
       change: JSON.stringify(toChange(next[i]!)),
     })),
@@ -304,10 +305,13 @@ export async function recordAttempts(db: Db, records: AttemptRecord[]): Promise<
   return next.map((row) => (kept.has(row.id) ? row : null));
 }
 
-/** Ends pending deliveries as FAILED (or SKIPPED) with a reason, e.g. when their webhook is deleted. */
+/**
+ * Ends pending deliveries as FAILED (or SKIPPED) with a reason, e.g. when their webhook is deleted.
+ * `unleasedAt` leaves the ones a worker holds under a live lease to finish: it may be sending them now.
+ */
 export async function failPending(
   tx: Db,
-  where: { userId: string; id?: string },
+  where: { userId: string; id?: string; unleasedAt?: Date },
   reason: string,
   now: Date,
   status: 'FAILED' | typeof SKIPPED = 'FAILED',
@@ -320,6 +324,7 @@ export async function failPending(
         eq(webhookDeliveries.userId, where.userId),
         eq(webhookDeliveries.status, PENDING),
         where.id ? eq(webhookDeliveries.id, where.id) : undefined,
+        where.unleasedAt ? or(isNull(webhookDeliveries.leaseUntil), lte(webhookDeliveries.leaseUntil, where.unleasedAt)) : undefined,
       ),
     )
     .returning();

@@ -139,8 +139,9 @@ export function createDeliveryWorker(deps: DeliveryWorkerDeps): DeliveryWorker {
     if (!endpoint) return;
     // The row may have waited in memory since its claim. It is safe to send without asking the
     // database when the lease outlasts the whole attempt and the webhook is not newer than the
-    // delivery (only deleting the webhook cancels a pending delivery, and a deleted webhook
-    // comes back with a new createdAt). Otherwise one statement re-checks and renews the lease.
+    // delivery (only deleting the webhook cancels a leased delivery, disabling leaves it to
+    // finish, and a deleted webhook comes back with a new createdAt). Otherwise one statement
+    // re-checks and renews the lease.
     const leaseLeft = (claimed.leaseUntil?.getTime() ?? 0) - clock.now().getTime();
     const safe = leaseLeft > config.timeoutMs + LEASE_MARGIN_MS && endpoint.createdAt <= claimed.createdAt;
     const row = safe ? claimed : await leases.submit(claimed);

@@ -13,7 +13,7 @@ export interface ReceivedRequest {
 export interface Reply {
   status?: number;
   headers?: Record<string, string>;
-  body?: string;
+  body?: string | Buffer;
   /** Answer only after this many ms. */
   delayMs?: number;
   /** Answer only once this settles (the test holds the request until it lets go). */

@@ -79,8 +79,8 @@ function sharedInMemory(openPglite: () => Promise<Database>): TestDatabaseSource
       let closed = false;
       return {
         ...database,
-        async listen(channel, onPayload) {
-          const unlisten = await database.listen(channel, onPayload);
+        async listen(channel, onPayload, onListen) {
+          const unlisten = await database.listen(channel, onPayload, onListen);
           unlistens.push(unlisten);
           return unlisten;
         },

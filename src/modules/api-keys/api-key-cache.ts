@@ -26,7 +26,10 @@ export interface ApiKeyCache {
 
 /**
  * Key hash → holder, per process, so a request does not look its key up in the database. Only
- * found keys are kept, and only while the removal NOTIFY is being listened to.
+ * found keys are kept, and only once the removal NOTIFY is being listened to. Each time the
+ * subscription is re-established (after a lost connection, during which removals went unheard)
+ * the cache starts empty. A connection that is lost and not re-established tells nobody: the TTL
+ * bounds how long an entry is trusted then.
  */
 export function createApiKeyCache(options: ApiKeyCacheOptions): ApiKeyCache {
   const { clock, ttlMs = 30_000, maxEntries = 10_000 } = options;
@@ -34,6 +37,8 @@ export function createApiKeyCache(options: ApiKeyCacheOptions): ApiKeyCache {
   // Bumped by every removal: a lookup that overlapped one does not cache what it read.
   let generation = 0;
   let listening: Promise<(() => Promise<void>) | null> | null = null;
+  // Set by the first successful subscribe; entries are cached only from then on.
+  let subscribed = false;
 
   const forget = (keyHash: string) => {
     generation++;
@@ -41,13 +46,18 @@ export function createApiKeyCache(options: ApiKeyCacheOptions): ApiKeyCache {
   };
 
   function listen() {
-    listening ??= options.listen(API_KEY_REMOVED_CHANNEL, (keyHash) => (keyHash ? forget(keyHash) : entries.clear())).catch(
-      (error: unknown) => {
-        options.logger.warn('API key cache disabled until the next request: could not listen for revocations', { error });
-        listening = null;
-        return null;
-      },
-    );
+    const onPayload = (keyHash: string) => (keyHash ? forget(keyHash) : entries.clear());
+    const onListen = () => {
+      subscribed = true;
+      generation++;
+      entries.clear();
+    };
+    listening ??= options.listen(API_KEY_REMOVED_CHANNEL, onPayload, onListen).catch((error: unknown) => {
+      options.logger.warn('API key cache disabled until the next request: could not listen for revocations', { error });
+      listening = null;
+      subscribed = false;
+      return null;
+    });
     return listening;
   }
 
@@ -57,7 +67,7 @@ export function createApiKeyCache(options: ApiKeyCacheOptions): ApiKeyCache {
       const hit = entries.get(keyHash);
       if (hit && hit.expiresAt > now) return hit.holder;
       entries.delete(keyHash);
-      const live = (await listen()) !== null;
+      const live = (await listen()) !== null && subscribed;
       const before = generation;
       const holder = await options.load(keyHash);
       if (holder && live && before === generation) {
@@ -71,6 +81,7 @@ export function createApiKeyCache(options: ApiKeyCacheOptions): ApiKeyCache {
       entries.clear();
       const unlisten = await listening;
       listening = null;
+      subscribed = false;
       await unlisten?.().catch(() => {});
     },
   };

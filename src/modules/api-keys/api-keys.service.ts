@@ -8,6 +8,7 @@ import { generateApiKey, hashApiKey } from '../users/api-key.js';
 import type { User } from '../users/users.repository.js';
 import type { ApiKeyCache } from './api-key-cache.js';
 import { apiKeysRepository, type ApiKeyRow } from './api-keys.repository.js';
+import { forgetLegacyKey } from './legacy-api-key.js';
 
 export const MAX_API_KEYS = 10;
 export const DEFAULT_KEY_NAME = 'default';
@@ -67,6 +68,7 @@ export function apiKeysService(deps: ApiKeysDeps) {
         await keys.lockUser(userId);
         const deleted = await keys.deleteForUser(userId, id);
         if (!deleted) throw new ApiKeyNotFound(id);
+        await forgetLegacyKey(tx, userId, deleted.keyHash);
         // Checked after the delete, inside the lock: throwing rolls it back.
         if ((await keys.countByUser(userId)) === 0) throw new LastApiKey();
         return deleted;

@@ -167,7 +167,7 @@ builder.mutationField('redeliverFailedDeliveries', (t) =>
   t.field({
     type: RedeliverFailedDeliveriesSuccess,
     description:
-      'Sends every FAILED delivery since a time again, as new deliveries (SKIPPED ones too: those missed while the webhook was disabled); oldest first, at most maxRecords.',
+      'Sends every FAILED delivery since a time again, as new deliveries (SKIPPED ones too: those missed while the webhook was disabled); oldest first, at most maxRecords. While the webhook is disabled nothing is sent or changed and the result is empty: enableWebhook first.',
     args: { since: t.arg({ type: 'DateTime', required: true }) },
     errors: { types: [WebhookNotFound], directResult: true, union: { name: 'RedeliverFailedDeliveriesResult' } },
     resolve: (_root, { since }, ctx) => ctx.services.deliveries.redeliverFailed(requireViewer(ctx).id, since),

@@ -106,11 +106,14 @@ export function deliveriesService(deps: DeliveriesDeps) {
     /**
      * Every FAILED delivery created since `since` (and every SKIPPED one, missed while the webhook
      * was disabled) again, as new deliveries, oldest first. The history keeps at most
-     * WEBHOOK_MAX_DELIVERIES, which bounds how many there can be.
+     * WEBHOOK_MAX_DELIVERIES, which bounds how many there can be. Nothing while the webhook is disabled.
      */
     async redeliverFailed(userId: string, since: Date): Promise<{ deliveries: DeliveryView[]; count: number }> {
       return deps.db.transaction(async (tx) => {
-        if (!(await deliveriesRepository(tx).lockWebhook(userId))) throw new WebhookNotFound();
+        const webhook = await deliveriesRepository(tx).lockWebhook(userId);
+        if (!webhook) throw new WebhookNotFound();
+        // Redelivered while disabled, each would only be recorded as SKIPPED again (and push the originals out of the history).
+        if (!webhook.isActive) return { deliveries: [], count: 0 };
         const originals = await deliveriesRepository(tx).listSince(userId, ['FAILED', SKIPPED], since, config.WEBHOOK_MAX_DELIVERIES);
         const deliveries: DeliveryView[] = [];
         for (const original of originals) {
@@ -127,9 +130,10 @@ export function deliveriesService(deps: DeliveriesDeps) {
       await failPending(tx, { userId }, WEBHOOK_DELETED_REASON, clock.now());
     },
 
-    /** Ends the user's pending deliveries as SKIPPED because the webhook is being disabled. */
+    /** Ends the user's pending deliveries as SKIPPED because the webhook is being disabled; those being sent finish. */
     async skipPending(tx: Db, userId: string, reason: string): Promise<void> {
-      await failPending(tx, { userId }, reason, clock.now(), SKIPPED);
+      const now = clock.now();
+      await failPending(tx, { userId, unleasedAt: now }, reason, now, SKIPPED);
     },
 
     /**

@@ -4,7 +4,7 @@ import type { DeliveryRow } from '../../delivery/delivery-events.js';
 import { createGroupCommit } from '../../delivery/group-commit.js';
 import type { Logger } from '../../logger.js';
 import { notifyWebhookUpdated } from './webhook-updates.js';
-import { webhooksRepository, type HealthChange, type HealthState } from './webhooks.repository.js';
+import { webhooksRepository, type DisableRule, type HealthChange, type HealthState } from './webhooks.repository.js';
 
 export interface EndpointHealthDeps {
   db: Db;
@@ -43,29 +43,44 @@ export function healthChanges(rows: DeliveryRow[]): HealthChange[] {
 export function endpointHealth(deps: EndpointHealthDeps) {
   const { clock, disableAfterFailures, disableAfterMs } = deps;
 
-  const reasonFor = (state: HealthState): string | null => {
+  const ruleFor = (now: Date) => ({
+    gone: false as const,
+    minFailures: disableAfterFailures,
+    failingSinceAtMost: new Date(now.getTime() - disableAfterMs),
+  });
+
+  const reasonFor = (state: HealthState, now: Date): string | null => {
     if (state.gone) return 'The receiver answered 410 Gone';
-    if (state.consecutiveFailures < disableAfterFailures || !state.failingSince) return null;
-    const span = clock.now().getTime() - state.failingSince.getTime();
-    if (span < disableAfterMs) return null;
+    const rule = ruleFor(now);
+    if (state.consecutiveFailures < rule.minFailures || !state.failingSince || state.failingSince > rule.failingSinceAtMost) return null;
     return `${state.consecutiveFailures} consecutive deliveries failed since ${state.failingSince.toISOString()}`;
   };
 
-  async function disable(userId: string, reason: string): Promise<void> {
-    await deps.db.transaction(async (tx) => {
-      const row = await webhooksRepository(tx).disable(userId, reason, clock.now());
-      if (!row) return;
+  async function disable(state: HealthState, reason: string, now: Date): Promise<void> {
+    const { userId } = state;
+    const disabled = await deps.db.transaction(async (tx) => {
+      // The state was read before this transaction: the UPDATE checks the rule again.
+      const rule: DisableRule = state.gone ? { gone: true } : ruleFor(now);
+      const row = await webhooksRepository(tx).disable(userId, reason, now, rule);
+      if (!row) return false;
       await deps.skipPending(tx, userId, `Not sent: the webhook was disabled (${reason}); enableWebhook re-activates it`);
       await notifyWebhookUpdated(tx, userId);
+      return true;
     });
-    deps.logger.warn('webhook disabled', { userId, reason });
+    if (disabled) deps.logger.warn('webhook disabled', { userId, reason });
   }
 
   const writer = createGroupCommit(async (rows: DeliveryRow[]) => {
-    const states = await webhooksRepository(deps.db).recordHealth(healthChanges(rows));
+    const changes = healthChanges(rows);
+    const states = await deps.db.transaction(async (tx) => {
+      const repo = webhooksRepository(tx);
+      await repo.lockInOrder(changes.map((c) => c.userId));
+      return repo.recordHealth(changes);
+    });
+    const now = clock.now();
     for (const state of states) {
-      const reason = state.isActive ? reasonFor(state) : null;
-      if (reason) await disable(state.userId, reason);
+      const reason = state.isActive ? reasonFor(state, now) : null;
+      if (reason) await disable(state, reason, now);
     }
     return rows.map(() => undefined);
   });

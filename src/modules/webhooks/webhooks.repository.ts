@@ -1,4 +1,4 @@
-import { and, eq, getTableColumns, sql } from 'drizzle-orm';
+import { and, asc, eq, getTableColumns, gte, inArray, lte, sql } from 'drizzle-orm';
 import type { Db } from '../../db/client.js';
 import { queryRows } from '../../db/rows.js';
 import { webhooks } from '../../db/tables.js';
@@ -30,6 +30,9 @@ export interface HealthState {
   isActive: boolean;
   gone: boolean;
 }
+
+/** What must still hold when the webhook is disabled: the run of failures (read again, not from a stale state), or a 410. */
+export type DisableRule = { gone: true } | { gone: false; minFailures: number; failingSinceAtMost: Date };
 
 const ACTIVE = { isActive: true, disabledAt: null, disabledReason: null, consecutiveFailures: 0, failingSince: null };
 const NO_ROTATION = { previousSecretCiphertext: null, previousSecretKeyId: null, previousSecretExpiresAt: null, secretRotatedAt: null };
@@ -73,14 +76,26 @@ export function webhooksRepository(db: Db) {
 
     enable: (userId: string, now: Date) => webhooksRepository(db).update(userId, { ...ACTIVE, updatedAt: now }),
 
-    /** Disables an active webhook; undefined when it is already disabled or gone. */
-    async disable(userId: string, reason: string, now: Date): Promise<WebhookRow | undefined> {
+    /**
+     * Disables an active webhook while the rule still holds (setWebhook or enableWebhook may have
+     * restarted the run since it was read); undefined when it does not, or the webhook is gone.
+     */
+    async disable(userId: string, reason: string, now: Date, rule: DisableRule): Promise<WebhookRow | undefined> {
+      const stillFailing = rule.gone
+        ? undefined
+        : and(gte(webhooks.consecutiveFailures, rule.minFailures), lte(webhooks.failingSince, rule.failingSinceAtMost));
       const [row] = await db
         .update(webhooks)
         .set({ isActive: false, disabledAt: now, disabledReason: reason, updatedAt: now })
-        .where(and(eq(webhooks.userId, userId), eq(webhooks.isActive, true)))
+        .where(and(eq(webhooks.userId, userId), eq(webhooks.isActive, true), stillFailing))
         .returning();
       return row;
+    },
+
+    /** Locks these users' webhooks in one fixed order, so two workers writing overlapping batches cannot deadlock. */
+    async lockInOrder(userIds: string[]): Promise<void> {
+      if (userIds.length === 0) return;
+      await db.select({ userId: webhooks.userId }).from(webhooks).where(inArray(webhooks.userId, userIds)).orderBy(asc(webhooks.userId)).for('update');
     },
 
     async deleteByUser(userId: string): Promise<boolean> {
@@ -90,7 +105,8 @@ export function webhooksRepository(db: Db) {
 
     /**
      * Moves each user's run of consecutive failures on, in one statement for the batch; rows with
-     * nothing to change are not written (a DELIVERED after a success is the common case).
+     * nothing to change are not written (a DELIVERED after a success is the common case). Run it
+     * in a transaction after lockInOrder: the UPDATE itself takes its row locks in plan order.
      */
     async recordHealth(changes: HealthChange[]): Promise<HealthState[]> {
       if (changes.length === 0) return [];
