@@ -87,9 +87,13 @@ export function createWorker(
     ...options,
     config: {
       concurrency: config.DELIVERY_CONCURRENCY,
+      endpointConcurrency: config.DELIVERY_ENDPOINT_CONCURRENCY,
+      endpointBreakerFailures: config.DELIVERY_ENDPOINT_BREAKER_FAILURES,
+      endpointBreakerCooldownMs: config.DELIVERY_ENDPOINT_BREAKER_COOLDOWN_MS,
       batchSize: config.DELIVERY_BATCH_SIZE,
       leaseMs: config.DELIVERY_LEASE_MS,
       retryBaseMs: config.WEBHOOK_RETRY_BASE_MS,
+      retryAfterMaxMs: config.WEBHOOK_RETRY_AFTER_MAX_MS,
       timeoutMs: config.WEBHOOK_TIMEOUT_MS,
       allowPrivateNetworks: config.WEBHOOK_ALLOW_PRIVATE_NETWORKS,
     },
