@@ -21,6 +21,7 @@ import { createDeliveryEventHub } from './delivery/delivery-events.js';
 import { createDeliveryWorker, EndpointUnusable, type DeliveryWorker } from './delivery/delivery-worker.js';
 import type { LookupFn } from './delivery/http-sender.js';
 import { deliveriesService } from './modules/deliveries/deliveries.service.js';
+import { createMetrics, type Metrics } from './metrics/metrics.js';
 import { useMetrics } from './metrics/metrics.plugin.js';
 import type { Logger } from './logger.js';
 import { readApiKey, timingSafeEqualText } from './modules/users/api-key.js';
@@ -39,6 +40,8 @@ export interface AppDeps {
   secretBox: SecretBox;
   /** Budget overrides and the Redis key prefix; production uses the built-ins and config. */
   rateLimit?: RateLimitOptions;
+  /** Shared by the app and the worker of one process; default: the app's own. */
+  metrics?: Metrics;
 }
 
 export interface ServerContext {
@@ -85,6 +88,7 @@ export function createWorker(
     clock: deps.clock,
     logger: deps.logger,
     ...options,
+    observeAttempt: deps.metrics ? (outcome) => deps.metrics!.attemptFinished(outcome) : undefined,
     config: {
       concurrency: config.DELIVERY_CONCURRENCY,
       endpointConcurrency: config.DELIVERY_ENDPOINT_CONCURRENCY,
@@ -121,6 +125,8 @@ export function createApp(deps: AppDeps): App {
   const services = createServices(deps);
   const rateLimiter = createRateLimiter({ config, clock: deps.clock, logger, options: deps.rateLimit });
   limitRootFields(schema);
+  const metrics = deps.metrics ?? createMetrics();
+  metrics.watchQueue(deps.database.db, deps.clock);
 
   return createYoga<ServerContext, Context>({
     schema,
@@ -151,7 +157,7 @@ export function createApp(deps: AppDeps): App {
       useStatusCodes(),
       useRateLimitHeaders(rateLimiter),
       useReadiness(deps.database.db),
-      useMetrics(deps.database.db),
+      useMetrics(metrics, { token: config.METRICS_TOKEN, serve: !config.METRICS_PORT }),
     ],
     context: async ({ request, req }): Promise<Context> => {
       const apiKey = readApiKey(request.headers);

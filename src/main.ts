@@ -2,6 +2,8 @@ import { createServer } from 'node:http';
 import { createApp, createWorker } from './app.js';
 import { describeDatabase, loadConfigOrExit, openRuntime } from './bootstrap.js';
 import { systemClock } from './clock.js';
+import { createMetrics } from './metrics/metrics.js';
+import { startMetricsServer } from './metrics/metrics-server.js';
 import { seedDemoQuotes } from './modules/quotes/demo-quotes.js';
 
 async function main(): Promise<void> {
@@ -11,7 +13,8 @@ async function main(): Promise<void> {
   if (database.kind === 'pglite' && (await seedDemoQuotes(database.db, systemClock))) {
     logger.info('loaded DEMO quotes (made-up prices, not market data) into the fresh embedded database');
   }
-  const app = createApp({ database, config, clock: systemClock, logger, secretBox });
+  const metrics = createMetrics();
+  const app = createApp({ database, config, clock: systemClock, logger, secretBox, metrics });
   const server = createServer(app);
   try {
     // Listen before the worker starts: a taken port must not leave a worker sending.
@@ -28,7 +31,10 @@ async function main(): Promise<void> {
     const code = (error as NodeJS.ErrnoException).code;
     throw new Error(code === 'EADDRINUSE' ? `port ${config.PORT} on ${config.HOST} is already in use (set PORT)` : String(error));
   }
-  const worker = config.DELIVERY_WORKER ? createWorker({ database, config, clock: systemClock, logger, secretBox }) : null;
+  const metricsServer = config.METRICS_PORT
+    ? await startMetricsServer(metrics, { port: config.METRICS_PORT, host: config.HOST, token: config.METRICS_TOKEN })
+    : null;
+  const worker = config.DELIVERY_WORKER ? createWorker({ database, config, clock: systemClock, logger, secretBox, metrics }) : null;
   await worker?.start();
   const shownHost = config.HOST === '0.0.0.0' || config.HOST === '::' ? 'localhost' : config.HOST;
   logger.info('Alertwire is listening', {
@@ -51,6 +57,7 @@ async function main(): Promise<void> {
       // Subscription streams (SSE) never finish by themselves; give them a moment, then cut them.
       setTimeout(() => server.closeAllConnections(), 2000).unref();
     });
+    metricsServer?.close();
     await worker?.stop(); // stops claiming, finishes sends in flight, releases the rest
     await app.dispose(); // closes the rate-limit store's Redis connection
     await database.close();

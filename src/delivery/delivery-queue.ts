@@ -3,13 +3,13 @@ import type { Db } from '../db/client.js';
 import { queryRows } from '../db/rows.js';
 import { webhookDeliveries } from '../db/tables.js';
 import { DELIVERY_CHANGED_CHANNEL, notifyChanged, notifyDue, toChange, type DeliveryRow } from './delivery-events.js';
+import { DELIVERED, FAILED, PENDING } from './delivery-status.js';
 import type { AttemptOutcome } from './http-sender.js';
 
 export type { DeliveryRow };
 
 export const WEBHOOK_DELETED_REASON = 'Webhook deleted before delivery';
 
-const PENDING = 'PENDING';
 // Long texts from receivers or resolvers must not push a change over the NOTIFY payload limit.
 const MAX_TEXT = 500;
 const clip = (text: string | null) => (text && text.length > MAX_TEXT ? `${text.slice(0, MAX_TEXT - 1)}…` : text);
@@ -123,7 +123,7 @@ export async function failClaimed(
   return db.transaction(async (tx) => {
     const [failed] = await tx
       .update(webhookDeliveries)
-      .set({ status: 'FAILED', failureReason: clip(reason), completedAt: now, nextAttemptAt: null, leaseOwner: null, leaseUntil: null })
+      .set({ status: FAILED, failureReason: clip(reason), completedAt: now, nextAttemptAt: null, leaseOwner: null, leaseUntil: null })
       .where(stillHeld(row, owner))
       .returning();
     await notifyChanged(tx, failed ? [failed] : []);
@@ -172,7 +172,7 @@ function afterAttempt({ row, outcome, now, retryBaseMs, retryAfterMaxMs }: Attem
   const error = clip(outcome.error);
   return {
     ...row,
-    status: outcome.delivered ? 'DELIVERED' : final ? 'FAILED' : PENDING,
+    status: outcome.delivered ? DELIVERED : final ? FAILED : PENDING,
     attempts: number,
     httpStatus: outcome.httpStatus,
     failureKind: outcome.failureKind,
@@ -247,7 +247,7 @@ export async function failPending(
 ): Promise<DeliveryRow[]> {
   const rows = await tx
     .update(webhookDeliveries)
-    .set({ status: 'FAILED', failureReason: reason, completedAt: now, nextAttemptAt: null, leaseOwner: null, leaseUntil: null })
+    .set({ status: FAILED, failureReason: reason, completedAt: now, nextAttemptAt: null, leaseOwner: null, leaseUntil: null })
     .where(
       and(
         eq(webhookDeliveries.userId, where.userId),

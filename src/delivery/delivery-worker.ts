@@ -7,7 +7,7 @@ import { Claimer } from './claimer.js';
 import { DELIVERY_DUE_CHANNEL } from './delivery-events.js';
 import { failClaimed, releaseLeases, WEBHOOK_DELETED_REASON, type DeliveryRow } from './delivery-queue.js';
 import { EndpointBreakers } from './endpoint-breaker.js';
-import { createHttpSender, type HttpSender, type LookupFn } from './http-sender.js';
+import { createHttpSender, type AttemptOutcome, type HttpSender, type LookupFn } from './http-sender.js';
 import { SendSlots } from './send-slots.js';
 
 /**
@@ -59,6 +59,8 @@ export interface DeliveryWorkerDeps {
   workerId?: string;
   lookup?: LookupFn;
   sender?: HttpSender;
+  /** Told of every attempt as it ends (metrics). */
+  observeAttempt?: (outcome: AttemptOutcome) => void;
 }
 
 export interface DeliveryWorker {
@@ -172,6 +174,7 @@ export function createDeliveryWorker(deps: DeliveryWorkerDeps): DeliveryWorker {
     }
     const outcome = await sender.send({ url: endpoint.url, deliveryId: row.id, event: row.event, body: row.body, secret: endpoint.secret });
     slots.free(claimed);
+    deps.observeAttempt?.(outcome);
     if (breakers.record(row.userId, outcome, now())) backOff(row.userId, endpoint.url);
     const updated = recorder.record(row, endpoint.url, outcome);
     dispatch();
