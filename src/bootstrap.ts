@@ -26,7 +26,20 @@ export interface Runtime {
 
 /** What both entry points (API and worker) start from: a migrated database and the secret key. */
 export async function openRuntime(config: Config, logger: Logger = createLogger(config.LOG_LEVEL)): Promise<Runtime> {
-  const database = await createDb({ databaseUrl: config.DATABASE_URL, dataDir: config.DATA_DIR });
+  if (!config.DATABASE_URL) {
+    // Files the embedded database creates while running (new relations, WAL) are owner-only too.
+    process.umask(0o077);
+  }
+  const database = await createDb({
+    databaseUrl: config.DATABASE_URL,
+    dataDir: config.DATA_DIR,
+    onLooseFiles: (paths) =>
+      logger.warn('DATA_DIR held files other users could read or write; they are owner-only now (0700/0600)', {
+        dataDir: config.DATA_DIR,
+        count: paths.length,
+        examples: paths.slice(0, 3),
+      }),
+  });
   await database.migrate();
   const secretBox = loadSecretBox({
     key: config.SECRET_ENCRYPTION_KEY,

@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { PGlite } from '@electric-sql/pglite';
@@ -10,6 +10,7 @@ import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator';
 import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js';
 import { migrate as migratePostgres } from 'drizzle-orm/postgres-js/migrator';
 import postgres from 'postgres';
+import { isFreshPgdata, prepareDataDir, tightenDataDir } from './data-dir.js';
 import { queryRows } from './rows.js';
 import { tables, type Tables } from './tables.js';
 
@@ -36,6 +37,8 @@ export interface DbConfig {
    * initdb, which costs seconds; ignored for Postgres and for a folder that already holds a store.
    */
   image?: Blob | File | undefined;
+  /** Told of files in dataDir that were open to other users (they are made owner-only at start). */
+  onLooseFiles?: (paths: string[]) => void;
 }
 
 const MIGRATIONS_FOLDER = fileURLToPath(new URL('../../drizzle', import.meta.url));
@@ -57,22 +60,30 @@ export async function isMigrated(db: Db): Promise<boolean> {
 }
 
 export async function createDb(config: DbConfig): Promise<Database> {
-  return config.databaseUrl ? createPostgres(config.databaseUrl) : createPglite(config.dataDir, config.image);
+  return config.databaseUrl ? createPostgres(config.databaseUrl) : createPglite(config.dataDir, config.image, config.onLooseFiles);
 }
 
-async function createPglite(dataDir: string | undefined, image: Blob | undefined): Promise<Database> {
+async function createPglite(
+  dataDir: string | undefined,
+  image: Blob | undefined,
+  onLooseFiles: DbConfig['onLooseFiles'],
+): Promise<Database> {
   let client: PGlite;
   let unlock = () => {};
   if (dataDir) {
-    mkdirSync(dataDir, { recursive: true });
+    prepareDataDir(dataDir);
     unlock = lockDataDir(dataDir);
+    const loose = tightenDataDir(dataDir);
+    if (loose.length > 0) onLooseFiles?.(loose);
     const pgdata = path.join(dataDir, 'pgdata');
-    client = new PGlite(pgdata, image && !existsSync(pgdata) ? { loadDataDir: image } : {});
+    client = new PGlite(pgdata, image && isFreshPgdata(pgdata) ? { loadDataDir: image } : {});
   } else {
     client = new PGlite(image ? { loadDataDir: image } : {});
   }
   try {
     await client.waitReady;
+    // A fresh store's files (initdb, or the image) are written with the process umask.
+    if (dataDir) tightenDataDir(dataDir);
   } catch (error) {
     unlock();
     throw error;
@@ -106,7 +117,7 @@ function lockDataDir(dataDir: string): () => void {
   const file = path.resolve(dataDir, 'pgdata.lock');
   for (let tries = 0; tries < 2; tries++) {
     try {
-      writeFileSync(file, String(process.pid), { flag: 'wx' });
+      writeFileSync(file, String(process.pid), { flag: 'wx', mode: 0o600 });
       heldLocks.add(file);
       return () => {
         heldLocks.delete(file);
