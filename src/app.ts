@@ -5,6 +5,7 @@ import { createYoga, type YogaServerInstance } from 'graphql-yoga';
 import type { Clock } from './clock.js';
 import type { Context, Services } from './context.js';
 import type { Database } from './db/client.js';
+import { isDatabaseUnavailable, serviceUnavailable } from './db/unavailable.js';
 import type { Config } from './env.js';
 import { useCSRFPrevention } from '@graphql-yoga/plugin-csrf-prevention';
 import { useGetParamsCheck } from './http/get-params.plugin.js';
@@ -125,6 +126,13 @@ export function createApp(deps: AppDeps): App {
   const services = createServices(deps);
   const rateLimiter = createRateLimiter({ config, clock: deps.clock, logger, options: deps.rateLimit });
   limitRootFields(schema);
+  // Nothing in the request can run without its viewer: an unreachable database answers 503 here.
+  const authenticate = (apiKey: string) =>
+    services.users.authenticate(apiKey).catch((error: unknown) => {
+      if (!isDatabaseUnavailable(error)) throw error;
+      logger.warn('database unavailable', { error });
+      throw serviceUnavailable();
+    });
   const metrics = deps.metrics ?? createMetrics();
   metrics.watchQueue(deps.database.db, deps.clock);
 
@@ -138,6 +146,15 @@ export function createApp(deps: AppDeps): App {
       maskError(error) {
         const original = isGraphQLError(error) ? error.originalError : error;
         if (isGraphQLError(error) && (!original || isGraphQLError(original))) return withoutOriginalError(error);
+        if (isDatabaseUnavailable(original)) {
+          logger.warn('database unavailable', { error: original });
+          const unavailable = serviceUnavailable();
+          return new GraphQLError(unavailable.message, {
+            nodes: isGraphQLError(error) ? error.nodes : undefined,
+            path: isGraphQLError(error) ? error.path : undefined,
+            extensions: unavailable.extensions,
+          });
+        }
         const requestId = randomUUID();
         logger.error('unexpected error', { requestId, error: original });
         return new GraphQLError('Unexpected error.', {
@@ -162,7 +179,7 @@ export function createApp(deps: AppDeps): App {
     context: async ({ request, req }): Promise<Context> => {
       const apiKey = readApiKey(request.headers);
       const isAdmin = apiKey !== null && !!config.ADMIN_API_KEY && timingSafeEqualText(apiKey, config.ADMIN_API_KEY);
-      const viewer = apiKey && !isAdmin ? ((await services.users.authenticate(apiKey)) ?? null) : null;
+      const viewer = apiKey && !isAdmin ? ((await authenticate(apiKey)) ?? null) : null;
       return {
         viewer,
         isAdmin,

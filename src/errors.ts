@@ -58,7 +58,7 @@ export class AlertLimitExceeded extends DomainError {
   }
 }
 
-export type ErrorCode = 'UNAUTHENTICATED' | 'FORBIDDEN' | 'RATE_LIMITED' | 'BAD_USER_INPUT' | 'INTERNAL';
+export type ErrorCode = 'UNAUTHENTICATED' | 'FORBIDDEN' | 'RATE_LIMITED' | 'BAD_USER_INPUT' | 'SERVICE_UNAVAILABLE' | 'INTERNAL';
 
 /** Cross-cutting failures: GraphQL errors with an extensions.code, never masked. */
 export function codedError(code: ErrorCode, message: string, extensions: Record<string, unknown> = {}): GraphQLError {

@@ -45,6 +45,9 @@ const MIGRATIONS_FOLDER = fileURLToPath(new URL('../../drizzle', import.meta.url
 // Any constant works; it only has to be the same in every Alertwire process.
 const MIGRATION_LOCK_KEY = 7_242_001;
 
+const CONNECT_TIMEOUT_SECONDS = 1;
+const STATEMENT_TIMEOUT_MS = 5000;
+
 let newestMigration: number | undefined;
 
 /** True when the newest migration shipped with this code has been applied to the database. */
@@ -152,7 +155,14 @@ function isAlive(pid: number): boolean {
 }
 
 async function createPostgres(url: string): Promise<Database> {
-  const client = postgres(url, { max: 10, onnotice: () => {} });
+  const client = postgres(url, {
+    max: 10,
+    onnotice: () => {},
+    // An unreachable server fails a request in about a second instead of the default 30 s, and
+    // no statement holds a connection (and a request) for long.
+    connect_timeout: CONNECT_TIMEOUT_SECONDS,
+    connection: { statement_timeout: STATEMENT_TIMEOUT_MS },
+  });
   const db = drizzlePostgres(client, { schema: tables }) as unknown as Db;
   return {
     kind: 'postgres',
