@@ -15,6 +15,7 @@ import { useReadiness } from './http/readiness.plugin.js';
 import { useRejectNulBytes } from './http/reject-nul-bytes.plugin.js';
 import { useRequestBodyLimits } from './http/request-body.plugin.js';
 import { useStatusCodes } from './http/status-codes.plugin.js';
+import { useStreamLimit } from './http/stream-limit.plugin.js';
 import { limitRootFields } from './rate-limit/limit-root-fields.js';
 import { useRateLimitHeaders } from './rate-limit/rate-limit-headers.plugin.js';
 import { createRateLimiter, type RateLimitOptions } from './rate-limit/rate-limiter.js';
@@ -172,6 +173,7 @@ export function createApp(deps: AppDeps): App {
       ...graphqlLimits(config),
       useRejectNulBytes(),
       useStatusCodes(),
+      useStreamLimit(config.STREAMS_PER_KEY_MAX),
       useRateLimitHeaders(rateLimiter),
       useReadiness(deps.database.db),
       useMetrics(metrics, { token: config.METRICS_TOKEN, serve: !config.METRICS_PORT }),

@@ -39,15 +39,19 @@ export class WebhookNotFound extends DomainError {
 
 export class DeliveryNotFound extends DomainError {
   override name = 'DeliveryNotFound';
-  constructor(readonly id: string) {
-    super(`Delivery ${id} was not found`);
+  readonly id: string;
+  constructor(id: string) {
+    super(`Delivery ${echo(id)} was not found`);
+    this.id = echo(id);
   }
 }
 
 export class AlertNotFound extends DomainError {
   override name = 'AlertNotFound';
-  constructor(readonly id: string) {
-    super(`Alert ${id} was not found`);
+  readonly id: string;
+  constructor(id: string) {
+    super(`Alert ${echo(id)} was not found`);
+    this.id = echo(id);
   }
 }
 
@@ -58,7 +62,21 @@ export class AlertLimitExceeded extends DomainError {
   }
 }
 
-export type ErrorCode = 'UNAUTHENTICATED' | 'FORBIDDEN' | 'RATE_LIMITED' | 'BAD_USER_INPUT' | 'SERVICE_UNAVAILABLE' | 'INTERNAL';
+export type ErrorCode =
+  | 'UNAUTHENTICATED'
+  | 'FORBIDDEN'
+  | 'RATE_LIMITED'
+  | 'TOO_MANY_STREAMS'
+  | 'BAD_USER_INPUT'
+  | 'SERVICE_UNAVAILABLE'
+  | 'INTERNAL';
+
+const ECHO_LIMIT = 64;
+
+/** A client's argument as an error may quote it: a short prefix, never the whole of a huge value. */
+export function echo(value: string): string {
+  return value.length > ECHO_LIMIT ? `${value.slice(0, ECHO_LIMIT)}…` : value;
+}
 
 /** Cross-cutting failures: GraphQL errors with an extensions.code, never masked. */
 export function codedError(code: ErrorCode, message: string, extensions: Record<string, unknown> = {}): GraphQLError {

@@ -72,7 +72,7 @@ describe('a PostgreSQL outage', () => {
     expect(register.value.body.errors![0]!.extensions!.code).toBe('SERVICE_UNAVAILABLE');
     expect(JSON.stringify(register.value.body)).not.toMatch(/ECONNREFUSED|127\.0\.0\.1/);
 
-    const ready = await timed(() => t.app.fetch('http://127.0.0.1/ready'));
+    const ready = await timed(async () => t.app.fetch('http://127.0.0.1/ready'));
     expect(ready.ms).toBeLessThan(1000);
     expect(ready.value.status).toBe(503);
 
