@@ -45,6 +45,9 @@ const MIGRATIONS_FOLDER = fileURLToPath(new URL('../../drizzle', import.meta.url
 // Any constant works; it only has to be the same in every Alertwire process.
 const MIGRATION_LOCK_KEY = 7_242_001;
 
+// PostgreSQL's default 128 MB buffer cache is WASM memory that an idle embedded server keeps
+// resident; the quickstart's data fits a smaller one (bench/RESULTS.md, idle RSS).
+const PGLITE_OPTIONS = { postgresqlconf: ['shared_buffers=32MB'] };
 const CONNECT_TIMEOUT_SECONDS = 1;
 const STATEMENT_TIMEOUT_MS = 5000;
 
@@ -79,9 +82,9 @@ async function createPglite(
     const loose = tightenDataDir(dataDir);
     if (loose.length > 0) onLooseFiles?.(loose);
     const pgdata = path.join(dataDir, 'pgdata');
-    client = new PGlite(pgdata, image && isFreshPgdata(pgdata) ? { loadDataDir: image } : {});
+    client = new PGlite(pgdata, { ...PGLITE_OPTIONS, ...(image && isFreshPgdata(pgdata) ? { loadDataDir: image } : {}) });
   } else {
-    client = new PGlite(image ? { loadDataDir: image } : {});
+    client = new PGlite({ ...PGLITE_OPTIONS, ...(image ? { loadDataDir: image } : {}) });
   }
   try {
     await client.waitReady;
