@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { Agent, request } from 'undici';
 import { eq } from 'drizzle-orm';
 import { systemClock } from '../src/clock.js';
-import type { Database } from '../src/db/client.js';
+import { createDb, type Database } from '../src/db/client.js';
 import { users, webhookDeliveries } from '../src/db/tables.js';
 import { createDeliveryWorker } from '../src/delivery/delivery-worker.js';
 import { buildPingPayload } from '../src/delivery/payload-builder.js';
@@ -147,7 +147,18 @@ async function workerRun(database: Database, batchSize: number): Promise<number>
   return N / seconds;
 }
 
-const source = await createTestDatabaseSource();
+// The test helper's PGlite starts from an image made by vitest's global setup, which a bench
+// run does not have: PGlite here is a fresh in-memory store, migrated.
+const source = process.env.DATABASE_URL
+  ? await createTestDatabaseSource()
+  : {
+      async open() {
+        const fresh = await createDb({});
+        await fresh.migrate();
+        return fresh;
+      },
+      destroy: async () => {},
+    };
 const database = await source.open();
 const backend = database.kind === 'pglite' ? 'PGlite (in memory)' : 'PostgreSQL';
 try {

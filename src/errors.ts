@@ -22,11 +22,11 @@ export class ValidationError extends DomainError {
 
 export class InvalidWebhookUrl extends DomainError {
   override name = 'InvalidWebhookUrl';
-  constructor(
-    message: string,
-    readonly url: string,
-  ) {
+  readonly url: string;
+  constructor(message: string, url: string) {
     super(message);
+    // A valid URL is at most 2048 characters: quoting a little beyond shows why it was refused.
+    this.url = echo(url, 4096);
   }
 }
 
@@ -71,11 +71,9 @@ export type ErrorCode =
   | 'SERVICE_UNAVAILABLE'
   | 'INTERNAL';
 
-const ECHO_LIMIT = 64;
-
 /** A client's argument as an error may quote it: a short prefix, never the whole of a huge value. */
-export function echo(value: string): string {
-  return value.length > ECHO_LIMIT ? `${value.slice(0, ECHO_LIMIT)}…` : value;
+export function echo(value: string, limit = 64): string {
+  return value.length > limit ? `${value.slice(0, limit)}…` : value;
 }
 
 /** Cross-cutting failures: GraphQL errors with an extensions.code, never masked. */

@@ -26,6 +26,16 @@ describe('arguments are not echoed beyond a short prefix', () => {
     expect(JSON.stringify(res.body).length).toBeLessThan(1000);
   });
 
+  it('a 95 kB webhook URL is quoted only up to 4096 characters', async () => {
+    const res = await t.gql(`mutation($input: SetWebhookInput!) { setWebhook(input: $input) { __typename ... on InvalidWebhookUrl { url message } } }`, {
+      apiKey,
+      variables: { input: { url: `https://example.com/${huge}` } },
+    });
+    expect(res.body.data!.setWebhook.__typename).toBe('InvalidWebhookUrl');
+    expect(res.body.data!.setWebhook.url).toHaveLength(4097);
+    expect(JSON.stringify(res.body).length).toBeLessThan(5000);
+  });
+
   it('so does an alert id', async () => {
     const res = await t.gql(`mutation($id: ID!) { deleteAlert(id: $id) { __typename ... on AlertNotFound { id message } } }`, {
       apiKey,
