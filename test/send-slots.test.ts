@@ -14,10 +14,10 @@ const takeAll = <R>(slots: SendSlots<R & { id: string; userId: string }>) => {
 describe('send slots', () => {
   it('give one endpoint at most its cap, and let later rows of other endpoints go past it', () => {
     const slots = new SendSlots(6, () => 2);
-    slots.add([...rows('hanging', 10), ...rows('healthy', 2)]);
+    expect(slots.add([...rows('hanging', 10), ...rows('healthy', 2)])).toHaveLength(6);
     expect(takeAll(slots).map((r) => r.id)).toEqual(['hanging-0', 'hanging-1', 'healthy-0', 'healthy-1']);
     expect(slots.inFlight).toBe(4);
-    expect(slots.waiting).toBe(8);
+    expect(slots.waiting).toBe(2);
   });
 
   it('never exceed the total, and free a slot for the next row of that endpoint', () => {
@@ -37,6 +37,16 @@ describe('send slots', () => {
     slots.add([...rows('a', 1), ...rows('b', 3)]);
     expect([...slots.saturated(['open', 'idle'])].sort()).toEqual(['b', 'open']);
     expect(slots.wanted(5)).toBe(16 + 5 - 4);
+  });
+
+  it("keep at most an endpoint's cap waiting beside those in flight, and hand back the rest", () => {
+    const caps: Record<string, number> = { trial: 1 };
+    const slots = new SendSlots(16, (key) => caps[key] ?? 2);
+    const extra = slots.add([...rows('trial', 5), ...rows('b', 5)]);
+    expect(extra.map((r) => r.id)).toEqual(['trial-2', 'trial-3', 'trial-4', 'b-4']);
+    expect(slots.waiting).toBe(6);
+    // The claim-ahead space is not filled by rows that cannot go soon.
+    expect(slots.wanted(5)).toBe(16 + 5 - 6);
   });
 
   it('withdraw the waiting rows of one endpoint, keeping the order of the rest', () => {

@@ -122,7 +122,8 @@ export function createDeliveryWorker(deps: DeliveryWorkerDeps): DeliveryWorker {
       users: [...slots.saturated(breakers.openKeys(now()))],
     }),
     accept: (rows) => {
-      slots.add(rows);
+      const extra = slots.add(rows);
+      if (extra.length > 0) giveBack(extra.map((row) => row.id));
       dispatch();
     },
     localWakeAt: () => breakers.nextTrialAt(now()),
@@ -153,8 +154,11 @@ export function createDeliveryWorker(deps: DeliveryWorkerDeps): DeliveryWorker {
       workerId: id,
       cooldownMs: config.endpointBreakerCooldownMs,
     });
-    const unsent = slots.withdraw((row) => row.userId === userId).map((row) => row.id);
-    releaseLeases(db, id, unsent).catch((error: unknown) => logger.error('could not release leases', { workerId: id, error }));
+    giveBack(slots.withdraw((row) => row.userId === userId).map((row) => row.id));
+  }
+
+  function giveBack(ids: string[]): void {
+    releaseLeases(db, id, ids).catch((error: unknown) => logger.error('could not release leases', { workerId: id, error }));
   }
 
   /** Sends one attempt; the send slot is free again as soon as the answer is in, before it is written. */

@@ -20,8 +20,30 @@ export class SendSlots<R extends Slotted> {
     private readonly capOf: (endpoint: string) => number,
   ) {}
 
-  add(rows: R[]): void {
-    this.#waiting.push(...rows);
+  /**
+   * Takes claimed rows to wait for a slot, at most an endpoint's cap of them beside those in
+   * flight; returns the rest, which the caller gives back to the queue. Without this bound the
+   * rows of an endpoint down to one (trial) slot would fill the claim-ahead space and stop
+   * claims for everyone else until its slow send ended.
+   */
+  add(rows: R[]): R[] {
+    const load = this.#load();
+    const extra: R[] = [];
+    for (const row of rows) {
+      const n = load.get(row.userId) ?? 0;
+      if (n >= 2 * this.capOf(row.userId)) extra.push(row);
+      else {
+        load.set(row.userId, n + 1);
+        this.#waiting.push(row);
+      }
+    }
+    return extra;
+  }
+
+  #load(): Map<string, number> {
+    const load = new Map(this.#perEndpoint);
+    for (const row of this.#waiting) load.set(row.userId, (load.get(row.userId) ?? 0) + 1);
+    return load;
   }
 
   /** The oldest waiting row whose endpoint has a free slot, now counted as in flight; undefined when none can go. */
@@ -59,8 +81,7 @@ export class SendSlots<R extends Slotted> {
    * claiming more of theirs gains nothing and would crowd out other endpoints' rows.
    */
   saturated(candidates: Iterable<string> = []): Set<string> {
-    const load = new Map(this.#perEndpoint);
-    for (const row of this.#waiting) load.set(row.userId, (load.get(row.userId) ?? 0) + 1);
+    const load = this.#load();
     for (const key of candidates) if (!load.has(key)) load.set(key, 0);
     return new Set([...load].filter(([key, n]) => n >= this.capOf(key)).map(([key]) => key));
   }
