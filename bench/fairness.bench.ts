@@ -42,16 +42,17 @@ async function listen(handler: Parameters<typeof createServer>[1]): Promise<{ se
   return { server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook` };
 }
 
+// By id: a delivery may arrive before its enqueue call has returned to the loop below.
 const sentAt = new Map<string, number>();
-const latencies: number[] = [];
+const arrivedAt = new Map<string, number>();
 const healthy = await listen((req, res) => {
   const id = String(req.headers['x-webhook-delivery']);
   req.resume().on('end', () => {
-    const at = sentAt.get(id);
-    if (at !== undefined) latencies.push(Date.now() - at);
+    if (!arrivedAt.has(id)) arrivedAt.set(id, Date.now());
     res.end('ok');
   });
 });
+const latenciesOf = (ids: string[]) => ids.filter((id) => arrivedAt.has(id)).map((id) => arrivedAt.get(id)! - sentAt.get(id)!);
 const held = new Set<import('node:http').ServerResponse>();
 const hanging = [await listen((req, res) => void held.add(res)), await listen((req, res) => void held.add(res))];
 
@@ -90,7 +91,7 @@ async function phase(label: string, seconds: number, config: DeliveryWorkerConfi
   const ok = await tenant(healthy.url);
   const stuck = withHanging ? await Promise.all(hanging.map((h) => tenant(h.url))) : [];
   const urls = new Map([ok, ...stuck].map((t) => [t.id, t.url]));
-  latencies.length = 0;
+  const ids: string[] = [];
   const worker = createDeliveryWorker({
     database,
     clock: systemClock,
@@ -106,19 +107,21 @@ async function phase(label: string, seconds: number, config: DeliveryWorkerConfi
     if (tick % 5 === 0 || tick % 5 === 2) {
       // Latency counts from just before the enqueue: what a client calling the API waits for.
       const started = Date.now();
-      sentAt.set(await enqueue(ok), started);
+      const id = await enqueue(ok);
+      sentAt.set(id, started);
+      ids.push(id);
       sent++;
     }
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
   // Deliveries enqueued in the last seconds may still arrive; wait a bounded moment for them.
-  for (let waited = 0; latencies.length < sent && waited < 15_000; waited += 100) await new Promise((r) => setTimeout(r, 100));
+  for (let waited = 0; latenciesOf(ids).length < sent && waited < 15_000; waited += 100) await new Promise((r) => setTimeout(r, 100));
   await worker.stop();
   for (const res of held) res.destroy();
   held.clear();
   // The next phase starts from an empty queue.
   await db.update(webhookDeliveries).set({ status: FAILED, nextAttemptAt: null }).where(eq(webhookDeliveries.status, PENDING));
-  const sorted = [...latencies].sort((a, b) => a - b);
+  const sorted = latenciesOf(ids).sort((a, b) => a - b);
   const row = { label, seconds, sent, delivered: sorted.length, p50: percentile(sorted, 50), p99: percentile(sorted, 99), max: sorted.at(-1) ?? NaN };
   console.log(JSON.stringify(row));
   return row;
