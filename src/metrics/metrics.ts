@@ -81,7 +81,7 @@ function cachedQueueDepth(db: Db, clock: Clock): () => Promise<{ pending: number
       readAt = now;
       reading = queryRows<{ pending: number; due: number }>(
         db,
-        sql`select count(*)::int as pending, count(*) filter (where next_attempt_at <= ${clock.now()})::int as due
+        sql`select count(*)::int as pending, count(*) filter (where next_attempt_at <= ${clock.now().toISOString()}::timestamptz)::int as due
             from webhook_deliveries where status = ${PENDING} /* queueDepth */`,
       )
         .then(([row]) => (value = row ?? value))
