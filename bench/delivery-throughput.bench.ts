@@ -13,18 +13,19 @@ import { fileURLToPath } from 'node:url';
 import { Agent, request } from 'undici';
 import { eq } from 'drizzle-orm';
 import { systemClock } from '../src/clock.js';
-import type { Database } from '../src/db/client.js';
+import { createDb, type Database } from '../src/db/client.js';
 import { users, webhookDeliveries } from '../src/db/tables.js';
 import { createDeliveryWorker } from '../src/delivery/delivery-worker.js';
 import { buildPingPayload } from '../src/delivery/payload-builder.js';
 import { signatureHeaders } from '../src/delivery/signature.js';
 import { createLogger } from '../src/logger.js';
-import { createDb } from '../src/db/client.js';
 import { PGLITE_TEMPLATE_DIR } from '../src/package-files.js';
 import { createTestDatabaseSource, type TestDatabaseSource } from '../test/helpers/test-database.js';
 
 const N = Number(process.env.BENCH_DELIVERIES ?? 4000);
 const CONCURRENCY = Number(process.env.DELIVERY_CONCURRENCY ?? 16);
+// Deliveries are spread over this many users (endpoints), so the per-endpoint cap (4) is not the limit.
+const ENDPOINTS = Number(process.env.BENCH_ENDPOINTS ?? 16);
 const PHASE_LIMIT_MS = 60_000;
 const SECRET = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';
 const RESULTS_HEADER = `# Delivery throughput
@@ -95,14 +96,21 @@ async function rawLoop(): Promise<number> {
 
 async function workerRun(database: Database, batchSize: number): Promise<number> {
   const db = database.db;
-  const [user] = await db
+  const endpoints = await db
     .insert(users)
-    .values({ name: 'bench', email: `bench-${randomUUID()}@example.com`, apiKeyHash: randomUUID(), createdAt: new Date() })
+    .values(
+      Array.from({ length: ENDPOINTS }, () => ({
+        name: 'bench',
+        email: `bench-${randomUUID()}@example.com`,
+        apiKeyHash: randomUUID(),
+        createdAt: new Date(),
+      })),
+    )
     .returning();
   const now = new Date();
-  const payload = buildPingPayload(user!.id, now);
-  const rows = Array.from({ length: N }, () => ({
-    userId: user!.id,
+  const payload = buildPingPayload(endpoints[0]!.id, now);
+  const rows = Array.from({ length: N }, (_, i) => ({
+    userId: endpoints[i % ENDPOINTS]!.id,
     event: payload.event,
     status: 'PENDING',
     url,
@@ -118,7 +126,18 @@ async function workerRun(database: Database, batchSize: number): Promise<number>
     database,
     clock: systemClock,
     logger: createLogger('warn'),
-    config: { concurrency: CONCURRENCY, batchSize, leaseMs: 60_000, retryBaseMs: 1000, timeoutMs: 10_000, allowPrivateNetworks: true },
+    config: {
+      concurrency: CONCURRENCY,
+      endpointConcurrency: 4,
+      endpointBreakerFailures: 3,
+      endpointBreakerCooldownMs: 30_000,
+      batchSize,
+      leaseMs: 60_000,
+      retryBaseMs: 1000,
+      retryAfterMaxMs: 3_600_000,
+      timeoutMs: 10_000,
+      allowPrivateNetworks: true,
+    },
     resolveEndpoint: async () => ({ url, secret: SECRET, createdAt: new Date(0) }),
   });
   const started = performance.now();

@@ -75,7 +75,19 @@ async function run(database: Database, withHealth: boolean): Promise<number> {
     database,
     clock: systemClock,
     logger,
-    config: { concurrency: CONCURRENCY, batchSize: 50, leaseMs: 60_000, retryBaseMs: 1000, timeoutMs: 10_000, allowPrivateNetworks: true },
+    // One endpoint here: its cap is the whole concurrency, so the run measures the hook, not fairness.
+    config: {
+      concurrency: CONCURRENCY,
+      endpointConcurrency: CONCURRENCY,
+      endpointBreakerFailures: 3,
+      endpointBreakerCooldownMs: 30_000,
+      batchSize: 50,
+      leaseMs: 60_000,
+      retryBaseMs: 1000,
+      retryAfterMaxMs: 3_600_000,
+      timeoutMs: 10_000,
+      allowPrivateNetworks: true,
+    },
     resolveEndpoint: async () => ({ url, secret: SECRET, createdAt: new Date(0) }),
     onRecorded: withHealth ? health.recorded : undefined,
   });

@@ -5,6 +5,7 @@ import { createYoga, type YogaServerInstance } from 'graphql-yoga';
 import type { Clock } from './clock.js';
 import type { Context, Services } from './context.js';
 import type { Database } from './db/client.js';
+import { isDatabaseUnavailable, serviceUnavailable } from './db/unavailable.js';
 import type { Config } from './env.js';
 import { corsOptions } from './http/cors.js';
 import { useCsrfPrevention } from './http/csrf.plugin.js';
@@ -18,6 +19,7 @@ import { useReadiness } from './http/readiness.plugin.js';
 import { useRejectNulBytes } from './http/reject-nul-bytes.plugin.js';
 import { useRequestBodyLimits } from './http/request-body.plugin.js';
 import { useStatusCodes } from './http/status-codes.plugin.js';
+import { useStreamLimit } from './http/stream-limit.plugin.js';
 import { limitRootFields } from './rate-limit/limit-root-fields.js';
 import { useRateLimitHeaders } from './rate-limit/rate-limit-headers.plugin.js';
 import { createRateLimiter, type RateLimitOptions } from './rate-limit/rate-limiter.js';
@@ -25,6 +27,7 @@ import { createDeliveryEventHub } from './delivery/delivery-events.js';
 import { createDeliveryWorker, type DeliveryWorker } from './delivery/delivery-worker.js';
 import type { LookupFn } from './delivery/http-sender.js';
 import { deliveriesService } from './modules/deliveries/deliveries.service.js';
+import { createMetrics, type Metrics } from './metrics/metrics.js';
 import { useMetrics } from './metrics/metrics.plugin.js';
 import type { Logger } from './logger.js';
 import { readApiKey, timingSafeEqualText } from './modules/users/api-key.js';
@@ -52,6 +55,8 @@ export interface AppDeps {
   secretBox: SecretBox;
   /** Budget overrides and the Redis key prefix; production uses the built-ins and config. */
   rateLimit?: RateLimitOptions;
+  /** Shared by the app and the worker of one process; default: the app's own. */
+  metrics?: Metrics;
 }
 
 export interface ServerContext {
@@ -122,11 +127,16 @@ export function createWorker(
     clock,
     logger,
     ...options,
+    observeAttempt: deps.metrics ? (outcome) => deps.metrics!.attemptFinished(outcome) : undefined,
     config: {
       concurrency: config.DELIVERY_CONCURRENCY,
+      endpointConcurrency: config.DELIVERY_ENDPOINT_CONCURRENCY,
+      endpointBreakerFailures: config.DELIVERY_ENDPOINT_BREAKER_FAILURES,
+      endpointBreakerCooldownMs: config.DELIVERY_ENDPOINT_BREAKER_COOLDOWN_MS,
       batchSize: config.DELIVERY_BATCH_SIZE,
       leaseMs: config.DELIVERY_LEASE_MS,
       retryBaseMs: config.WEBHOOK_RETRY_BASE_MS,
+      retryAfterMaxMs: config.WEBHOOK_RETRY_AFTER_MAX_MS,
       timeoutMs: config.WEBHOOK_TIMEOUT_MS,
       allowPrivateNetworks: config.WEBHOOK_ALLOW_PRIVATE_NETWORKS,
     },
@@ -166,6 +176,15 @@ export function createApp(deps: AppDeps): App {
   const services = createServices(deps);
   const rateLimiter = createRateLimiter({ config, clock: deps.clock, logger, options: deps.rateLimit });
   limitRootFields(schema);
+  // Nothing in the request can run without its viewer: an unreachable database answers 503 here.
+  const authenticate = (apiKey: string) =>
+    services.users.authenticate(apiKey).catch((error: unknown) => {
+      if (!isDatabaseUnavailable(error)) throw error;
+      logger.warn('database unavailable', { error });
+      throw serviceUnavailable();
+    });
+  const metrics = deps.metrics ?? createMetrics();
+  metrics.watchQueue(deps.database.db, deps.clock);
 
   return createYoga<ServerContext, Context>({
     schema,
@@ -185,6 +204,15 @@ export function createApp(deps: AppDeps): App {
       maskError(error) {
         const original = isGraphQLError(error) ? error.originalError : error;
         if (isGraphQLError(error) && (!original || isGraphQLError(original))) return withoutOriginalError(error);
+        if (isDatabaseUnavailable(original)) {
+          logger.warn('database unavailable', { error: original });
+          const unavailable = serviceUnavailable();
+          return new GraphQLError(unavailable.message, {
+            nodes: isGraphQLError(error) ? error.nodes : undefined,
+            path: isGraphQLError(error) ? error.path : undefined,
+            extensions: unavailable.extensions,
+          });
+        }
         const requestId = randomUUID();
         logger.error('unexpected error', { requestId, error: original });
         return new GraphQLError('Unexpected error.', {
@@ -204,14 +232,15 @@ export function createApp(deps: AppDeps): App {
       useRejectNulBytes(),
       useStatusCodes(),
       useMultipartSubscriptions(),
+      useStreamLimit(config.STREAMS_PER_KEY_MAX),
       useRateLimitHeaders(rateLimiter),
       useReadiness(deps.database.db),
-      useMetrics(deps.database.db),
+      useMetrics(metrics, { token: config.METRICS_TOKEN, serve: !config.METRICS_PORT }),
     ],
     context: async ({ request, req }): Promise<Context> => {
       const apiKey = readApiKey(request.headers);
       const isAdmin = apiKey !== null && !!config.ADMIN_API_KEY && timingSafeEqualText(apiKey, config.ADMIN_API_KEY);
-      const viewer = apiKey && !isAdmin ? ((await services.users.authenticate(apiKey)) ?? null) : null;
+      const viewer = apiKey && !isAdmin ? ((await authenticate(apiKey)) ?? null) : null;
       return {
         viewer,
         isAdmin,

@@ -28,11 +28,21 @@ export interface Runtime {
 
 /** What both entry points (API and worker) start from: a migrated database and the secret key. */
 export async function openRuntime(config: Config, logger: Logger = createLogger(config.LOG_LEVEL)): Promise<Runtime> {
+  if (!config.DATABASE_URL) {
+    // Files the embedded database creates while running (new relations, WAL) are owner-only too.
+    process.umask(0o077);
+  }
   const database = await createDb({
     databaseUrl: config.DATABASE_URL,
     dataDir: config.DATA_DIR,
     templateDir: PGLITE_TEMPLATE_DIR,
     thread: true,
+    onLooseFiles: (paths) =>
+      logger.warn('DATA_DIR held files other users could read or write; they are owner-only now (0700/0600)', {
+        dataDir: config.DATA_DIR,
+        count: paths.length,
+        examples: paths.slice(0, 3),
+      }),
   });
   try {
     await database.migrate();

@@ -22,11 +22,11 @@ export class ValidationError extends DomainError {
 
 export class InvalidWebhookUrl extends DomainError {
   override name = 'InvalidWebhookUrl';
-  constructor(
-    message: string,
-    readonly url: string,
-  ) {
+  readonly url: string;
+  constructor(message: string, url: string) {
     super(message);
+    // A valid URL is at most 2048 characters: quoting a little beyond shows why it was refused.
+    this.url = echo(url, 4096);
   }
 }
 
@@ -39,15 +39,19 @@ export class WebhookNotFound extends DomainError {
 
 export class DeliveryNotFound extends DomainError {
   override name = 'DeliveryNotFound';
-  constructor(readonly id: string) {
-    super(`Delivery ${id} was not found`);
+  readonly id: string;
+  constructor(id: string) {
+    super(`Delivery ${echo(id)} was not found`);
+    this.id = echo(id);
   }
 }
 
 export class AlertNotFound extends DomainError {
   override name = 'AlertNotFound';
-  constructor(readonly id: string) {
-    super(`Alert ${id} was not found`);
+  readonly id: string;
+  constructor(id: string) {
+    super(`Alert ${echo(id)} was not found`);
+    this.id = echo(id);
   }
 }
 
@@ -79,7 +83,19 @@ export class LastApiKey extends DomainError {
   }
 }
 
-export type ErrorCode = 'UNAUTHENTICATED' | 'FORBIDDEN' | 'RATE_LIMITED' | 'BAD_USER_INPUT' | 'INTERNAL';
+export type ErrorCode =
+  | 'UNAUTHENTICATED'
+  | 'FORBIDDEN'
+  | 'RATE_LIMITED'
+  | 'TOO_MANY_STREAMS'
+  | 'BAD_USER_INPUT'
+  | 'SERVICE_UNAVAILABLE'
+  | 'INTERNAL';
+
+/** A client's argument as an error may quote it: a short prefix, never the whole of a huge value. */
+export function echo(value: string, limit = 64): string {
+  return value.length > limit ? `${value.slice(0, limit)}…` : value;
+}
 
 /** Cross-cutting failures: GraphQL errors with an extensions.code, never masked. */
 export function codedError(code: ErrorCode, message: string, extensions: Record<string, unknown> = {}): GraphQLError {

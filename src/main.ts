@@ -1,6 +1,8 @@
 import { describeDatabase, loadConfigOrExit, openRuntime } from './bootstrap.js';
 import { systemClock } from './clock.js';
 import { createHttpServer } from './http/server.js';
+import { createMetrics } from './metrics/metrics.js';
+import { startMetricsServer } from './metrics/metrics-server.js';
 
 async function main(): Promise<void> {
   const config = loadConfigOrExit();
@@ -16,7 +18,8 @@ async function main(): Promise<void> {
   if (database.kind === 'pglite' && (await seedDemoQuotes(database.db, systemClock))) {
     logger.info('loaded DEMO quotes (made-up prices, not market data) into the fresh embedded database');
   }
-  const app = createApp({ database, config, clock: systemClock, logger, secretBox });
+  const metrics = createMetrics();
+  const app = createApp({ database, config, clock: systemClock, logger, secretBox, metrics });
   const server = createHttpServer(app);
   try {
     // Listen before the worker starts: a taken port must not leave a worker sending.
@@ -27,7 +30,10 @@ async function main(): Promise<void> {
     const code = (error as NodeJS.ErrnoException).code;
     throw new Error(code === 'EADDRINUSE' ? `port ${config.PORT} on ${config.HOST} is already in use (set PORT)` : String(error));
   }
-  const worker = config.DELIVERY_WORKER ? createWorker({ database, config, clock: systemClock, logger, secretBox }) : null;
+  const metricsServer = config.METRICS_PORT
+    ? await startMetricsServer(metrics, { port: config.METRICS_PORT, host: config.HOST, token: config.METRICS_TOKEN })
+    : null;
+  const worker = config.DELIVERY_WORKER ? createWorker({ database, config, clock: systemClock, logger, secretBox, metrics }) : null;
   await worker?.start();
   const evaluator = createEvaluator({ database, config, clock: systemClock, logger, secretBox });
   await evaluator.start();
@@ -48,6 +54,7 @@ async function main(): Promise<void> {
     // Requests in flight finish before the pool below closes; subscription streams are cut.
     await server.close();
     await evaluator.stop(); // a pass in progress commits or rolls back; changes left wait in the database
+    metricsServer?.close();
     await worker?.stop(); // stops claiming, finishes sends in flight, releases the rest
     await app.dispose(); // closes the rate-limit store's Redis connection
     await database.close();

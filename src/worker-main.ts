@@ -2,6 +2,8 @@
 import { createEvaluator, createWorker } from './app.js';
 import { describeDatabase, loadConfigOrExit, openRuntime } from './bootstrap.js';
 import { systemClock } from './clock.js';
+import { createMetrics } from './metrics/metrics.js';
+import { startMetricsServer } from './metrics/metrics-server.js';
 
 async function main(): Promise<void> {
   const config = loadConfigOrExit();
@@ -9,7 +11,13 @@ async function main(): Promise<void> {
   if (database.kind === 'pglite') {
     logger.warn('the embedded database belongs to one process: do not run this next to `npm start` on the same DATA_DIR; set DATABASE_URL to scale out');
   }
-  const worker = createWorker({ database, config, clock: systemClock, logger, secretBox });
+  const metrics = createMetrics();
+  metrics.watchQueue(database.db, systemClock);
+  // The worker's attempt metrics live in this process: METRICS_PORT serves them.
+  const metricsServer = config.METRICS_PORT
+    ? await startMetricsServer(metrics, { port: config.METRICS_PORT, host: config.HOST, token: config.METRICS_TOKEN })
+    : null;
+  const worker = createWorker({ database, config, clock: systemClock, logger, secretBox, metrics });
   await worker.start();
   const evaluator = createEvaluator({ database, config, clock: systemClock, logger, secretBox });
   await evaluator.start();
@@ -23,6 +31,7 @@ async function main(): Promise<void> {
     if (stopping) return;
     stopping = true;
     logger.info('shutting down', { signal });
+    metricsServer?.close();
     await evaluator.stop();
     await worker.stop();
     await database.close();

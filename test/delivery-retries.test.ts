@@ -22,7 +22,11 @@ beforeAll(async () => {
     clock,
     env: { WEBHOOK_RETRY_BASE_MS: String(BASE_MS), WEBHOOK_TIMEOUT_MS: String(TIMEOUT_MS), WEBHOOK_MAX_ATTEMPTS: '3' },
   });
-  await t.startWorker();
+  // Names never reach the machine's resolver: every name here is unknown.
+  await t.startWorker({
+    lookup: (hostname, _options, callback) =>
+      callback(Object.assign(new Error(`getaddrinfo ENOTFOUND ${hostname}`), { code: 'ENOTFOUND' }), ''),
+  });
 });
 afterAll(() => t.close());
 afterEach(async () => {

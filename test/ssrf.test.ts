@@ -179,7 +179,7 @@ describe('with WEBHOOK_ALLOW_PRIVATE_NETWORKS=false', () => {
     expect(result.__typename).toBe('SetWebhookSuccess');
   });
 
-  it('a name that resolves to 127.0.0.1 passes setWebhook, then every attempt is BLOCKED_ADDRESS', async () => {
+  it('a name that resolves to 127.0.0.1 passes setWebhook, then its one attempt is BLOCKED_ADDRESS, not retried', async () => {
     await t.startWorker({ lookup: resolvesToLoopback });
     const { apiKey } = await t.register();
     const url = `http://rebinding.example:${canary.port}/hook`;
@@ -191,9 +191,11 @@ describe('with WEBHOOK_ALLOW_PRIVATE_NETWORKS=false', () => {
       expect(d.status).toBe('FAILED');
       return d;
     });
-    expect(delivery).toMatchObject({ failureKind: 'BLOCKED_ADDRESS', attempts: 2 });
-    expect(delivery.attemptLog).toEqual([{ failureKind: 'BLOCKED_ADDRESS' }, { failureKind: 'BLOCKED_ADDRESS' }]);
-    expect(delivery.failureReason).toMatch(/^All 2 attempts failed: Blocked address: rebinding\.example \(127\.0\.0\.1\) is loopback/);
+    expect(delivery).toMatchObject({ failureKind: 'BLOCKED_ADDRESS', attempts: 1 });
+    expect(delivery.attemptLog).toEqual([{ failureKind: 'BLOCKED_ADDRESS' }]);
+    expect(delivery.failureReason).toMatch(
+      /^Attempt 1 of 2 failed; a retry cannot help, so none is made: Blocked address: rebinding\.example \(127\.0\.0\.1\) is loopback/,
+    );
     expect(delivery.failureReason).toMatch(SETTING);
     expect(canary.requests).toHaveLength(0);
   });

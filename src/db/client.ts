@@ -1,4 +1,4 @@
-import { cpSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { sql } from 'drizzle-orm';
@@ -9,6 +9,7 @@ import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator';
 import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js';
 import { migrate as migratePostgres } from 'drizzle-orm/postgres-js/migrator';
 import postgres from 'postgres';
+import { isFreshPgdata, prepareDataDir, tightenDataDir } from './data-dir.js';
 import { openPgliteThread } from './pglite-thread.js';
 import { queryRows } from './rows.js';
 import { MIGRATIONS_FOLDER } from '../package-files.js';
@@ -51,10 +52,18 @@ export interface DbConfig {
    * and webhook sends on the main thread, and its start overlaps the app's module loading.
    */
   thread?: boolean | undefined;
+  /** Told of files in dataDir that were open to other users (they are made owner-only at start). */
+  onLooseFiles?: (paths: string[]) => void;
 }
 
 // Any constant works; it only has to be the same in every Alertwire process.
 const MIGRATION_LOCK_KEY = 7_242_001;
+
+// PostgreSQL's default 128 MB buffer cache is WASM memory that an idle embedded server keeps
+// resident; the quickstart's data fits a smaller one (bench/RESULTS.md, idle RSS).
+const PGLITE_OPTIONS = { postgresqlconf: ['shared_buffers=32MB'] };
+const CONNECT_TIMEOUT_SECONDS = 1;
+const STATEMENT_TIMEOUT_MS = 5000;
 
 let newestMigration: number | undefined;
 
@@ -74,29 +83,33 @@ export async function createDb(config: DbConfig): Promise<Database> {
   return config.databaseUrl ? createPostgres(config.databaseUrl) : createPglite(config);
 }
 
-async function createPglite({ dataDir, image, templateDir, thread }: DbConfig): Promise<Database> {
+async function createPglite({ dataDir, image, templateDir, thread, onLooseFiles }: DbConfig): Promise<Database> {
   let client: PGlite;
   let unlock = () => {};
   let pgdata: string | undefined;
   let template: string | undefined;
   if (dataDir) {
-    mkdirSync(dataDir, { recursive: true });
+    prepareDataDir(dataDir);
     unlock = lockDataDir(dataDir);
+    const loose = tightenDataDir(dataDir);
+    if (loose.length > 0) onLooseFiles?.(loose);
     pgdata = path.join(dataDir, 'pgdata');
-    const fresh = !existsSync(pgdata);
+    const fresh = isFreshPgdata(pgdata);
     if (fresh && !image && templateDir && existsSync(templateDir)) template = templateDir;
     if (!fresh) image = undefined;
   }
   try {
     if (thread) {
       // The thread copies the template itself: a thousand file creations off the main thread.
-      client = await openPgliteThread({ dataDir: pgdata, loadDataDir: image, templateDir: template });
+      client = await openPgliteThread({ dataDir: pgdata, loadDataDir: image, templateDir: template, ...PGLITE_OPTIONS });
     } else {
       if (template) copyTemplate(template, pgdata!);
-      const options = image ? { loadDataDir: image } : {};
+      const options = { ...PGLITE_OPTIONS, ...(image ? { loadDataDir: image } : {}) };
       client = pgdata ? new PGlite(pgdata, options) : new PGlite(options);
       await client.waitReady;
     }
+    // A fresh store's files (initdb, the image or the template) are written with the process umask.
+    if (dataDir) tightenDataDir(dataDir);
   } catch (error) {
     unlock();
     throw error;
@@ -143,7 +156,7 @@ function lockDataDir(dataDir: string): () => void {
   const file = path.resolve(dataDir, 'pgdata.lock');
   for (let tries = 0; tries < 2; tries++) {
     try {
-      writeFileSync(file, String(process.pid), { flag: 'wx' });
+      writeFileSync(file, String(process.pid), { flag: 'wx', mode: 0o600 });
       heldLocks.add(file);
       return () => {
         heldLocks.delete(file);
@@ -178,7 +191,14 @@ function isAlive(pid: number): boolean {
 }
 
 async function createPostgres(url: string): Promise<Database> {
-  const client = postgres(url, { max: 10, onnotice: () => {} });
+  const client = postgres(url, {
+    max: 10,
+    onnotice: () => {},
+    // An unreachable server fails a request in about a second instead of the default 30 s, and
+    // no statement holds a connection (and a request) for long.
+    connect_timeout: CONNECT_TIMEOUT_SECONDS,
+    connection: { statement_timeout: STATEMENT_TIMEOUT_MS },
+  });
   const db = drizzlePostgres(client, { schema: tables }) as unknown as Db;
   return {
     kind: 'postgres',

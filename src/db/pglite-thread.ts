@@ -37,7 +37,8 @@ if (workerData.templateDir) {
   fs.cpSync(workerData.templateDir, partial, { recursive: true });
   fs.renameSync(partial, workerData.dataDir);
 }
-const options = workerData.loadDataDir ? { loadDataDir: new Blob([workerData.loadDataDir]) } : {};
+const options = { postgresqlconf: workerData.postgresqlconf };
+if (workerData.loadDataDir) options.loadDataDir = new Blob([workerData.loadDataDir]);
 const pg = workerData.dataDir ? new PGlite(workerData.dataDir, options) : new PGlite(options);
 pg.onNotification((channel, payload) => parentPort.postMessage({ notification: { channel, payload } }));
 const methods = {
@@ -64,12 +65,14 @@ export interface PgliteThreadOptions {
   loadDataDir?: Blob | undefined;
   /** A closed store to copy into the new `dataDir` first (the thread copies it). */
   templateDir?: string | undefined;
+  /** postgresql.conf lines, as PGlite's own option. */
+  postgresqlconf?: string[] | undefined;
 }
 
 /** Opens PGlite in a worker thread; resolves once it answers queries. */
 export async function openPgliteThread(options: PgliteThreadOptions): Promise<PGlite> {
   const image = options.loadDataDir ? new Uint8Array(await options.loadDataDir.arrayBuffer()) : undefined;
-  const client = new PgliteThreadClient({ dataDir: options.dataDir, loadDataDir: image, templateDir: options.templateDir });
+  const client = new PgliteThreadClient({ dataDir: options.dataDir, loadDataDir: image, templateDir: options.templateDir, postgresqlconf: options.postgresqlconf });
   try {
     await client.start();
   } catch (error) {
@@ -91,7 +94,12 @@ class PgliteThreadClient extends (BasePGlite as unknown as abstract new () => ob
   #closed = false;
   #exited: Promise<void>;
 
-  constructor(workerData: { dataDir?: string | undefined; loadDataDir?: Uint8Array | undefined; templateDir?: string | undefined }) {
+  constructor(workerData: {
+    dataDir?: string | undefined;
+    loadDataDir?: Uint8Array | undefined;
+    templateDir?: string | undefined;
+    postgresqlconf?: string[] | undefined;
+  }) {
     super();
     const pglitePath = createRequire(import.meta.url).resolve('@electric-sql/pglite');
     this.#thread = new Worker(THREAD_SOURCE, { eval: true, workerData: { ...workerData, pglitePath } });

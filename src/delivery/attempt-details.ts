@@ -40,14 +40,18 @@ export async function readBodyHead(body: AsyncIterable<Uint8Array>, keepBytes: n
   const kept: Buffer[] = [];
   let keptBytes = 0;
   let read = 0;
-  for await (const chunk of body) {
-    if (keptBytes < keepBytes) {
-      const part = Buffer.from(chunk.buffer, chunk.byteOffset, Math.min(chunk.byteLength, keepBytes - keptBytes));
-      kept.push(Buffer.from(part));
-      keptBytes += part.length;
+  try {
+    for await (const chunk of body) {
+      if (keptBytes < keepBytes) {
+        const part = Buffer.from(chunk.buffer, chunk.byteOffset, Math.min(chunk.byteLength, keepBytes - keptBytes));
+        kept.push(Buffer.from(part));
+        keptBytes += part.length;
+      }
+      read += chunk.byteLength;
+      if (read > readLimit) break;
     }
-    read += chunk.byteLength;
-    if (read > readLimit) break;
+  } catch {
+    // A body cut off (reset, or destroyed at its time limit) keeps what arrived; the status stands.
   }
   // A multi-byte character cut at the limit decodes to one replacement character.
   return storable(new TextDecoder('utf-8', { fatal: false }).decode(Buffer.concat(kept)));

@@ -4,15 +4,13 @@ import { queryRows } from '../db/rows.js';
 import { webhookDeliveries } from '../db/tables.js';
 import { storedBodyText } from './attempt-details.js';
 import { DELIVERY_CHANGED_CHANNEL, notifyChanged, notifyDue, toChange, type DeliveryRow } from './delivery-events.js';
+import { DELIVERED, FAILED, PENDING, SKIPPED, type DeliveryStatus } from './delivery-status.js';
 import type { AttemptOutcome } from './http-sender.js';
 
 export type { DeliveryRow };
 
 export const WEBHOOK_DELETED_REASON = 'Webhook deleted before delivery';
 
-const PENDING = 'PENDING';
-/** Recorded but never sent, because the webhook was disabled. */
-export const SKIPPED = 'SKIPPED';
 // Long texts from receivers or resolvers must not push a change over the NOTIFY payload limit.
 const MAX_TEXT = 500;
 const clip = (text: string | null) => (text && text.length > MAX_TEXT ? `${text.slice(0, MAX_TEXT - 1)}…` : text);
@@ -127,9 +125,9 @@ export async function recordSkipped(tx: Db, input: NewDelivery & { reason: strin
 /** Leases up to `limit` due deliveries; rows locked by another claim are skipped, not waited for. */
 export async function claimDue(
   db: Db,
-  options: { owner: string; now: Date; leaseMs: number; limit: number; exclude?: string[] },
+  options: { owner: string; now: Date; leaseMs: number; limit: number; exclude?: string[]; excludeUsers?: string[] },
 ): Promise<DeliveryRow[]> {
-  const { owner, now, leaseMs, limit, exclude = [] } = options;
+  const { owner, now, leaseMs, limit, exclude = [], excludeUsers = [] } = options;
   const due = db
     .select({ id: webhookDeliveries.id })
     .from(webhookDeliveries)
@@ -139,6 +137,7 @@ export async function claimDue(
         lte(webhookDeliveries.nextAttemptAt, now),
         or(isNull(webhookDeliveries.leaseUntil), lte(webhookDeliveries.leaseUntil, now)),
         exclude.length > 0 ? notInArray(webhookDeliveries.id, exclude) : undefined,
+        excludeUsers.length > 0 ? notInArray(webhookDeliveries.userId, excludeUsers) : undefined,
       ),
     )
     .orderBy(asc(webhookDeliveries.nextAttemptAt), asc(webhookDeliveries.seq))
@@ -192,7 +191,7 @@ export async function failClaimed(
   return db.transaction(async (tx) => {
     const [failed] = await tx
       .update(webhookDeliveries)
-      .set({ status: 'FAILED', failureReason: clip(reason), completedAt: now, nextAttemptAt: null, leaseOwner: null, leaseUntil: null })
+      .set({ status: FAILED, failureReason: clip(reason), completedAt: now, nextAttemptAt: null, leaseOwner: null, leaseUntil: null })
       .where(stillHeld(row, owner))
       .returning();
     await notifyChanged(tx, failed ? [failed] : []);
@@ -210,7 +209,8 @@ export async function releaseLeases(db: Db, owner: string, ids: string[]): Promi
   await notifyDue(db);
 }
 
-export function failureReasonFor(attempt: number, maxAttempts: number, error: string, final: boolean): string {
+export function failureReasonFor(attempt: number, maxAttempts: number, error: string, final: boolean, permanent = false): string {
+  if (permanent) return `Attempt ${attempt} of ${maxAttempts} failed; a retry cannot help, so none is made: ${error}`;
   if (!final) return `Attempt ${attempt} of ${maxAttempts} failed: ${error}`;
   return attempt === 1 ? `The only attempt failed: ${error}` : `All ${attempt} attempts failed: ${error}`;
 }
@@ -223,21 +223,29 @@ export interface AttemptRecord {
   outcome: AttemptOutcome;
   now: Date;
   retryBaseMs: number;
+  /** The longest wait a receiver's Retry-After can ask for. */
+  retryAfterMaxMs: number;
 }
 
-/** The delivery after an attempt: DELIVERED, due again after base × 2^(n−1), or FAILED. */
-function afterAttempt({ row, outcome, now, retryBaseMs }: AttemptRecord): DeliveryRow {
+/** The wait before the next attempt: base × 2^(n−1), or longer when the receiver asked for it (capped). */
+export function retryDelayMs(attempt: number, retryBaseMs: number, retryAfterMs: number | null, retryAfterMaxMs: number): number {
+  const backoff = retryBaseMs * 2 ** (attempt - 1);
+  return retryAfterMs === null ? backoff : Math.max(backoff, Math.min(retryAfterMs, retryAfterMaxMs));
+}
+
+/** The delivery after an attempt: DELIVERED, due again after retryDelayMs, or FAILED. */
+function afterAttempt({ row, outcome, now, retryBaseMs, retryAfterMaxMs }: AttemptRecord): DeliveryRow {
   const number = row.attempts + 1;
-  const final = outcome.delivered || number >= row.maxAttempts;
+  const final = outcome.delivered || outcome.permanent !== null || number >= row.maxAttempts;
   const error = clip(outcome.error);
   return {
     ...row,
-    status: outcome.delivered ? 'DELIVERED' : final ? 'FAILED' : PENDING,
+    status: outcome.delivered ? DELIVERED : final ? FAILED : PENDING,
     attempts: number,
     httpStatus: outcome.httpStatus,
     failureKind: outcome.failureKind,
-    failureReason: error ? failureReasonFor(number, row.maxAttempts, error, final) : null,
-    nextAttemptAt: final ? null : new Date(now.getTime() + retryBaseMs * 2 ** (number - 1)),
+    failureReason: error ? failureReasonFor(number, row.maxAttempts, error, final, outcome.permanent !== null) : null,
+    nextAttemptAt: final ? null : new Date(now.getTime() + retryDelayMs(number, retryBaseMs, outcome.retryAfterMs, retryAfterMaxMs)),
     completedAt: final ? now : null,
     leaseOwner: null,
     leaseUntil: null,
@@ -314,7 +322,7 @@ export async function failPending(
   where: { userId: string; id?: string; unleasedAt?: Date },
   reason: string,
   now: Date,
-  status: 'FAILED' | typeof SKIPPED = 'FAILED',
+  status: DeliveryStatus = FAILED,
 ): Promise<DeliveryRow[]> {
   const rows = await tx
     .update(webhookDeliveries)
@@ -333,7 +341,7 @@ export async function failPending(
 }
 
 /** When the next pending delivery becomes claimable: its due time, or its lease's end. */
-export async function nextWakeAt(db: Db): Promise<Date | null> {
+export async function nextWakeAt(db: Db, excludeUsers: string[] = []): Promise<Date | null> {
   const [result] = await db
     .select({
       at: sql<Date | null>`min(greatest(${webhookDeliveries.nextAttemptAt}, coalesce(${webhookDeliveries.leaseUntil}, ${webhookDeliveries.nextAttemptAt})))`.mapWith(
@@ -341,6 +349,11 @@ export async function nextWakeAt(db: Db): Promise<Date | null> {
       ),
     })
     .from(webhookDeliveries)
-    .where(eq(webhookDeliveries.status, PENDING));
+    .where(
+      and(
+        eq(webhookDeliveries.status, PENDING),
+        excludeUsers.length > 0 ? notInArray(webhookDeliveries.userId, excludeUsers) : undefined,
+      ),
+    );
   return result?.at ?? null;
 }

@@ -1,21 +1,14 @@
 import { randomUUID } from 'node:crypto';
-import { setClockTimer, type Clock } from '../clock.js';
+import type { Clock } from '../clock.js';
 import type { Database } from '../db/client.js';
 import type { Logger } from '../logger.js';
+import { AttemptRecorder } from './attempt-recorder.js';
+import { Claimer } from './claimer.js';
 import { DELIVERY_DUE_CHANNEL } from './delivery-events.js';
-import {
-  claimDue,
-  failClaimed,
-  nextWakeAt,
-  recordAttempts,
-  releaseLeases,
-  renewLeases,
-  WEBHOOK_DELETED_REASON,
-  type AttemptRecord,
-  type DeliveryRow,
-} from './delivery-queue.js';
-import { createGroupCommit } from './group-commit.js';
-import { createHttpSender, type HttpSender, type LookupFn } from './http-sender.js';
+import { failClaimed, releaseLeases, WEBHOOK_DELETED_REASON, type DeliveryRow } from './delivery-queue.js';
+import { EndpointBreakers } from './endpoint-breaker.js';
+import { createHttpSender, type AttemptOutcome, type HttpSender, type LookupFn } from './http-sender.js';
+import { SendSlots } from './send-slots.js';
 
 /**
  * Where and how a user's deliveries go right now; null when the user has no active webhook.
@@ -46,9 +39,15 @@ export class EndpointUnusable extends Error {
 
 export interface DeliveryWorkerConfig {
   concurrency: number;
+  /** Send slots one endpoint (a user's webhook) may hold at once. */
+  endpointConcurrency: number;
+  /** Consecutive timeouts that open an endpoint's breaker, and how long it stays open. */
+  endpointBreakerFailures: number;
+  endpointBreakerCooldownMs: number;
   batchSize: number;
   leaseMs: number;
   retryBaseMs: number;
+  retryAfterMaxMs: number;
   timeoutMs: number;
   allowPrivateNetworks: boolean;
 }
@@ -64,6 +63,8 @@ export interface DeliveryWorkerDeps {
   sender?: HttpSender;
   /** Told of every recorded attempt (the webhook's health: auto-disable); must not throw. */
   onRecorded?: (row: DeliveryRow) => Promise<void>;
+  /** Told of every attempt as it ends (metrics). */
+  observeAttempt?: (outcome: AttemptOutcome) => void;
 }
 
 export interface DeliveryWorker {
@@ -75,9 +76,7 @@ export interface DeliveryWorker {
   wake(): void;
 }
 
-// A safety net for a NOTIFY lost while a connection was re-established; not a polling loop.
-const MAX_SLEEP_MS = 60_000;
-
+/** Claimer → send slots (per-endpoint caps, breakers) → sender → recorder. */
 export function createDeliveryWorker(deps: DeliveryWorkerDeps): DeliveryWorker {
   const { database, clock, logger, config } = deps;
   const db = database.db;
@@ -93,17 +92,6 @@ export function createDeliveryWorker(deps: DeliveryWorkerDeps): DeliveryWorker {
       connections: config.concurrency,
     });
 
-  const buffer: DeliveryRow[] = [];
-  const sending = new Set<string>();
-  const unrecorded = new Set<string>();
-  const tasks = new Set<Promise<void>>();
-  let started = false;
-  let stopping = false;
-  let pumping: Promise<void> | null = null;
-  let again = false;
-  let cancelTimer: (() => void) | null = null;
-  let unlisten: (() => Promise<void>) | null = null;
-
   if (config.leaseMs <= config.timeoutMs) {
     logger.warn('DELIVERY_LEASE_MS is not longer than WEBHOOK_TIMEOUT_MS: a slow send may be retried by another worker', {
       leaseMs: config.leaseMs,
@@ -111,14 +99,43 @@ export function createDeliveryWorker(deps: DeliveryWorkerDeps): DeliveryWorker {
     });
   }
 
-  // Both writes around a send go by group commit: one statement for all that are due together.
-  const leases = createGroupCommit((rows: DeliveryRow[]) =>
-    renewLeases(db, { rows, owner: id, now: clock.now(), leaseMs: config.leaseMs }),
-  );
-  const recorder = createGroupCommit((records: AttemptRecord[]) => recordAttempts(db, records));
+  const now = () => clock.now().getTime();
+  const breakers = new EndpointBreakers({ failures: config.endpointBreakerFailures, cooldownMs: config.endpointBreakerCooldownMs });
+  const slots = new SendSlots<DeliveryRow>(config.concurrency, (userId) => breakers.limit(userId, now(), config.endpointConcurrency));
+  const recorder = new AttemptRecorder(db, clock, {
+    owner: id,
+    leaseMs: config.leaseMs,
+    retryBaseMs: config.retryBaseMs,
+    retryAfterMaxMs: config.retryAfterMaxMs,
+  });
   // Rows claimed ahead keep the send slots busy; one that waits so long that its lease runs short
   // is re-checked before it is sent (see deliver), so claiming a whole batch ahead is safe.
   const prefetch = config.batchSize;
+  const claimer = new Claimer({
+    db,
+    clock,
+    logger,
+    owner: id,
+    leaseMs: config.leaseMs,
+    batchSize: config.batchSize,
+    retryMs: Math.max(1000, config.retryBaseMs),
+    // Results not yet written are bounded too: claim more only once the writes keep up.
+    wanted: () => (recorder.backlog >= config.concurrency * 8 ? 0 : slots.wanted(prefetch)),
+    exclusions: () => ({
+      ids: [...slots.ids, ...recorder.unrecordedIds],
+      users: [...slots.saturated(breakers.openKeys(now()))],
+    }),
+    accept: (rows) => {
+      const extra = slots.add(rows);
+      if (extra.length > 0) giveBack(extra.map((row) => row.id));
+      dispatch();
+    },
+    localWakeAt: () => breakers.nextTrialAt(now()),
+  });
+  const tasks = new Set<Promise<void>>();
+  let started = false;
+  let stopping = false;
+  let unlisten: (() => Promise<void>) | null = null;
 
   async function endpointFor(row: DeliveryRow): Promise<Endpoint | null> {
     try {
@@ -133,6 +150,21 @@ export function createDeliveryWorker(deps: DeliveryWorkerDeps): DeliveryWorker {
     }
   }
 
+  /** An endpoint that keeps timing out gets no slots for a while: its rows not yet sent go back to the queue. */
+  function backOff(userId: string, url: string): void {
+    logger.warn('endpoint keeps timing out; its deliveries wait for a cooldown', {
+      userId,
+      url,
+      workerId: id,
+      cooldownMs: config.endpointBreakerCooldownMs,
+    });
+    giveBack(slots.withdraw((row) => row.userId === userId).map((row) => row.id));
+  }
+
+  function giveBack(ids: string[]): void {
+    releaseLeases(db, id, ids).catch((error: unknown) => logger.error('could not release leases', { workerId: id, error }));
+  }
+
   /** Sends one attempt; the send slot is free again as soon as the answer is in, before it is written. */
   async function deliver(claimed: DeliveryRow): Promise<void> {
     const endpoint = await endpointFor(claimed);
@@ -142,132 +174,77 @@ export function createDeliveryWorker(deps: DeliveryWorkerDeps): DeliveryWorker {
     // delivery (only deleting the webhook cancels a leased delivery, disabling leaves it to
     // finish, and a deleted webhook comes back with a new createdAt). Otherwise one statement
     // re-checks and renews the lease.
-    const leaseLeft = (claimed.leaseUntil?.getTime() ?? 0) - clock.now().getTime();
+    const leaseLeft = (claimed.leaseUntil?.getTime() ?? 0) - now();
     const safe = leaseLeft > config.timeoutMs + LEASE_MARGIN_MS && endpoint.createdAt <= claimed.createdAt;
-    const row = safe ? claimed : await leases.submit(claimed);
+    const row = safe ? claimed : await recorder.renew(claimed);
     if (!row) {
       logger.debug('delivery no longer held by this worker; not sent', { deliveryId: claimed.id, workerId: id });
       return;
     }
     const outcome = await sender.send({ url: endpoint.url, deliveryId: row.id, event: row.event, body: row.body, secret: endpoint.secret, previousSecrets: endpoint.previousSecrets });
-    sending.delete(row.id);
-    unrecorded.add(row.id);
+    slots.free(claimed);
+    deps.observeAttempt?.(outcome);
+    if (breakers.record(row.userId, outcome, now())) backOff(row.userId, endpoint.url);
+    const updated = recorder.record(row, endpoint.url, outcome);
     dispatch();
-    wake();
-    try {
-      // Waits and completedAt count from the end of the attempt, not from when it is written.
-      const ended = new Date(outcome.startedAt.getTime() + outcome.durationMs);
-      const updated = await recorder.submit({ row, owner: id, url: endpoint.url, outcome, now: ended, retryBaseMs: config.retryBaseMs });
-      if (!updated) logger.warn('delivery changed while it was being sent; result not recorded', { deliveryId: row.id, workerId: id });
-      else {
-        logger.debug('delivery attempt', {
-          deliveryId: row.id,
-          workerId: id,
-          attempt: updated.attempts,
-          status: updated.status,
-          failureKind: outcome.failureKind,
-        });
-        await deps.onRecorded?.(updated);
-      }
-    } finally {
-      unrecorded.delete(row.id);
+    claimer.wake();
+    const recorded = await updated;
+    if (!recorded) logger.warn('delivery changed while it was being sent; result not recorded', { deliveryId: row.id, workerId: id });
+    else {
+      logger.debug('delivery attempt', {
+        deliveryId: row.id,
+        workerId: id,
+        attempt: recorded.attempts,
+        status: recorded.status,
+        failureKind: outcome.failureKind,
+      });
+      await deps.onRecorded?.(recorded);
     }
   }
 
   function dispatch(): void {
-    while (!stopping && sending.size < config.concurrency && buffer.length > 0) {
-      const row = buffer.shift()!;
-      sending.add(row.id);
-      const task: Promise<void> = deliver(row)
+    for (let row = stopping ? undefined : slots.take(); row; row = stopping ? undefined : slots.take()) {
+      const claimed = row;
+      const task: Promise<void> = deliver(claimed)
         // The lease is kept: the row is retried once it expires, not hammered in a loop.
         .catch((error: unknown) => {
-          logger.error('delivery attempt could not be recorded', { deliveryId: row.id, workerId: id, error });
+          logger.error('delivery attempt could not be recorded', { deliveryId: claimed.id, workerId: id, error });
         })
         .finally(() => {
-          sending.delete(row.id);
+          slots.free(claimed);
           tasks.delete(task);
           dispatch();
-          wake();
+          claimer.wake();
         });
       tasks.add(task);
     }
   }
 
-  async function scheduleTimer(): Promise<void> {
-    cancelTimer?.();
-    cancelTimer = null;
-    const at = await nextWakeAt(db);
-    if (stopping) return;
-    const delay = at ? Math.min(MAX_SLEEP_MS, Math.max(0, at.getTime() - clock.now().getTime())) : MAX_SLEEP_MS;
-    cancelTimer = setClockTimer(clock, wake, delay);
-  }
-
-  async function pumpOnce(): Promise<void> {
-    for (;;) {
-      dispatch();
-      // Claim ahead, so the next row is at hand when a send slot frees.
-      const wanted = config.concurrency - sending.size + prefetch - buffer.length;
-      if (stopping || wanted <= 0) return;
-      // Results not yet written are bounded too: claim more only once the writes keep up.
-      if (recorder.backlog >= config.concurrency * 8) return;
-      const claimed = await claimDue(db, {
-        owner: id,
-        now: clock.now(),
-        leaseMs: config.leaseMs,
-        limit: Math.min(config.batchSize, wanted),
-        exclude: [...sending, ...unrecorded, ...buffer.map((r) => r.id)],
-      });
-      if (stopping) {
-        await releaseLeases(db, id, claimed.map((r) => r.id));
-        return;
-      }
-      buffer.push(...claimed);
-      if (claimed.length === 0) {
-        await scheduleTimer();
-        return;
-      }
-    }
-  }
-
-  function wake(): void {
-    if (!started || stopping) return;
-    if (pumping) {
-      again = true;
-      return;
-    }
-    pumping = (async () => {
-      do {
-        again = false;
-        try {
-          await pumpOnce();
-        } catch (error) {
-          logger.error('delivery worker could not claim work', { workerId: id, error });
-          cancelTimer?.();
-          cancelTimer = setClockTimer(clock, wake, Math.max(1000, config.retryBaseMs));
-          again = false;
-        }
-      } while (again && !stopping);
-      pumping = null;
-    })();
-  }
+  const wake = () => {
+    if (started && !stopping) claimer.wake();
+  };
 
   return {
     id,
     async start() {
       if (started) return;
       started = true;
-      unlisten = await database.listen(DELIVERY_DUE_CHANNEL, () => wake());
-      logger.info('delivery worker started', { workerId: id, concurrency: config.concurrency, batchSize: config.batchSize });
+      unlisten = await database.listen(DELIVERY_DUE_CHANNEL, wake);
+      logger.info('delivery worker started', {
+        workerId: id,
+        concurrency: config.concurrency,
+        endpointConcurrency: config.endpointConcurrency,
+        batchSize: config.batchSize,
+      });
       wake();
     },
     wake,
     async stop() {
       if (!started || stopping) return;
       stopping = true;
-      cancelTimer?.();
       await unlisten?.().catch(() => {});
-      await pumping;
-      const unstarted = buffer.splice(0).map((r) => r.id);
+      await claimer.stop();
+      const unstarted = slots.withdraw().map((r) => r.id);
       await releaseLeases(db, id, unstarted).catch((error: unknown) => logger.error('could not release leases', { error }));
       await Promise.allSettled([...tasks]);
       if (ownSender) await sender.close();

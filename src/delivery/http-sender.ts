@@ -1,8 +1,9 @@
 import dns, { type LookupAddress, type LookupOptions } from 'node:dns';
 import { readFileSync } from 'node:fs';
 import { STATUS_CODES } from 'node:http';
-import { Agent, buildConnector, request } from 'undici';
+import { Agent, buildConnector, request, type Dispatcher } from 'undici';
 import { setClockTimer, systemClock, type Clock } from '../clock.js';
+import { parseRetryAfter, RETRY_AFTER_STATUSES } from './retry-after.js';
 import { blockedReason, checkAddress, parseIpLiteral, privateNetworksHint, type AddressVerdict } from './address-policy.js';
 import {
   keptResponseHeaders,
@@ -17,11 +18,21 @@ import { PACKAGE_JSON_FILE } from '../package-files.js';
 export const FAILURE_KINDS = ['TIMEOUT', 'DNS_ERROR', 'CONNECTION_ERROR', 'BLOCKED_ADDRESS', 'REDIRECT', 'HTTP_ERROR'] as const;
 export type FailureKind = (typeof FAILURE_KINDS)[number];
 
+/**
+ * Failures no retry can fix: the delivery ends at once. GONE (HTTP 410) is the receiver saying
+ * the endpoint is gone for good — the hook for disabling the webhook as well.
+ */
+export type PermanentFailure = 'GONE' | 'BLOCKED_ADDRESS';
+
 export interface AttemptOutcome {
   delivered: boolean;
   httpStatus: number | null;
   error: string | null;
   failureKind: FailureKind | null;
+  /** Set when no retry can help (see PermanentFailure). */
+  permanent: PermanentFailure | null;
+  /** The wait a 429/503 asked for in Retry-After, uncapped; null when it asked for none. */
+  retryAfterMs: number | null;
   startedAt: Date;
   durationMs: number;
   details?: AttemptDetails;
@@ -57,6 +68,8 @@ export interface HttpSender {
 
 // A receiver's answer is read to keep the connection reusable; only its head is kept.
 const RESPONSE_BODY_CAP = 16 * 1024;
+// The status is known once headers arrive: a body dripped slowly must not hold the send slot.
+export const RESPONSE_BODY_TIMEOUT_MS = 1000;
 
 const packageVersion = (JSON.parse(readFileSync(PACKAGE_JSON_FILE, 'utf8')) as {
   version: string;
@@ -113,8 +126,36 @@ function classify(error: unknown, timedOut: boolean, url: URL, timeoutMs: number
   }
   const dnsCode = codes.find((c) => DNS_CODES.has(c));
   if (dnsCode) return { kind: 'DNS_ERROR', message: `Host ${url.hostname} did not resolve (${dnsCode})` };
-  const code = codes.find((c) => c.startsWith('E') || c.startsWith('UND_')) ?? 'unknown error';
-  return { kind: 'CONNECTION_ERROR', message: `Connection to ${url.host} failed (${code})` };
+  // llhttp's errors: bytes came back, but they were not an HTTP response.
+  const parser = chain.find((e): e is Error => e instanceof Error && e.name === 'HTTPParserError');
+  if (parser) {
+    const code = codes.find((c) => c.startsWith('HPE_'));
+    return { kind: 'CONNECTION_ERROR', message: `${url.host} did not answer with HTTP (${code ?? parser.message})` };
+  }
+  if (codes.includes('UND_ERR_SOCKET')) {
+    return { kind: 'CONNECTION_ERROR', message: `${url.host} closed the connection without an HTTP response` };
+  }
+  const code = codes.find((c) => c.startsWith('E') || c.startsWith('UND_'));
+  const named = chain.find((e): e is Error => e instanceof Error && e.name !== 'Error');
+  const why = code ?? named?.name ?? 'no error code';
+  return { kind: 'CONNECTION_ERROR', message: `Connection to ${url.host} failed (${why})` };
+}
+
+const headerText = (value: string | string[] | undefined) => (Array.isArray(value) ? value[0] : value) ?? null;
+
+/** Reads (and drops) at most RESPONSE_BODY_CAP bytes for at most RESPONSE_BODY_TIMEOUT_MS; then cuts the connection. */
+/**
+ * The head of the receiver's answer, read for at most RESPONSE_BODY_TIMEOUT_MS and
+ * RESPONSE_BODY_CAP bytes. The status decides the outcome: a slow, broken or endless body only
+ * costs the connection (the stream is destroyed), never turns a 2xx into a failed attempt.
+ */
+async function readBodyWithin(body: Dispatcher.ResponseData['body'], clock: Clock): Promise<string> {
+  const cancel = setClockTimer(clock, () => body.destroy(), RESPONSE_BODY_TIMEOUT_MS);
+  try {
+    return await readBodyHead(body, RESPONSE_BODY_KEPT_BYTES, RESPONSE_BODY_CAP);
+  } finally {
+    cancel();
+  }
 }
 
 export const httpStatusText = (status: number) => `HTTP ${status} ${STATUS_CODES[status] ?? ''}`.trim();
@@ -190,25 +231,29 @@ export function createHttpSender(options: SenderOptions): HttpSender {
         const answer = {
           responseMs: Math.max(0, clock.now().getTime() - startedAt.getTime()),
           responseHeaders: keptResponseHeaders(response.headers),
-          responseBody: await readBodyHead(response.body, RESPONSE_BODY_KEPT_BYTES, RESPONSE_BODY_CAP),
+          responseBody: await readBodyWithin(response.body, clock),
         };
         const status = response.statusCode;
         if (status >= 200 && status < 300) {
-          return finish({ delivered: true, httpStatus: status, error: null, failureKind: null }, answer);
+          return finish({ delivered: true, httpStatus: status, error: null, failureKind: null, permanent: null, retryAfterMs: null }, answer);
         }
         const redirect = status >= 300 && status < 400;
+        const retryAfter = RETRY_AFTER_STATUSES.has(status) ? headerText(response.headers['retry-after']) : null;
         return finish(
           {
             delivered: false,
             httpStatus: status,
             error: redirect ? `${httpStatusText(status)} (redirects are not followed)` : httpStatusText(status),
             failureKind: redirect ? 'REDIRECT' : 'HTTP_ERROR',
+            permanent: status === 410 ? 'GONE' : null,
+            retryAfterMs: parseRetryAfter(retryAfter, clock.now()),
           },
           answer,
         );
       } catch (error) {
         const { kind, message } = classify(error, timedOut, url, options.timeoutMs);
-        return finish({ delivered: false, httpStatus: null, error: message, failureKind: kind });
+        const permanent = kind === 'BLOCKED_ADDRESS' ? 'BLOCKED_ADDRESS' : null;
+        return finish({ delivered: false, httpStatus: null, error: message, failureKind: kind, permanent, retryAfterMs: null });
       } finally {
         cancelTimer();
       }

@@ -1,15 +1,17 @@
 import type { ExecutionResult } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
+import { DATABASE_RETRY_AFTER_SECONDS } from '../db/unavailable.js';
 import type { RequestRateLimit } from '../rate-limit/request-rate-limit.js';
 
-const STATUS_BY_CODE: Record<string, number> = { UNAUTHENTICATED: 401, FORBIDDEN: 403, RATE_LIMITED: 429 };
+const STATUS_BY_CODE: Record<string, number> = { UNAUTHENTICATED: 401, FORBIDDEN: 403, RATE_LIMITED: 429, SERVICE_UNAVAILABLE: 503 };
 
 type HttpExtensions = { status?: number; headers?: Record<string, string> };
 type Result = ExecutionResult & { extensions?: Record<string, unknown> };
 
 /**
  * GraphQL answers 200 with errors; a request of which no root field could run gets the HTTP
- * status of its one cause instead (401 without a valid key, 429 over budget, with Retry-After),
+ * status of its one cause instead (401 without a valid key, 429 over budget and 503 while the
+ * database is unreachable, both with Retry-After),
  * so plain HTTP clients see it. "Could run" comes from the request's root-field ledger, not from
  * `data`: a null from one failed non-null field must not hide that its siblings ran.
  */
@@ -21,7 +23,8 @@ export function useStatusCodes(): Plugin {
     const [status] = statuses;
     if (statuses.size !== 1 || status === undefined) return undefined;
     const http = (result.extensions?.http ?? {}) as HttpExtensions;
-    const headers = status === 429 ? { ...http.headers, 'Retry-After': String(rateLimit!.retryAfter) } : http.headers;
+    const retryAfter = status === 429 ? rateLimit!.retryAfter : status === 503 ? DATABASE_RETRY_AFTER_SECONDS : null;
+    const headers = retryAfter === null ? http.headers : { ...http.headers, 'Retry-After': String(retryAfter) };
     return { ...result, extensions: { ...result.extensions, http: { ...http, status, headers } } };
   };
   // Queries and mutations end in onExecuteDone, subscriptions in onSubscribeResult: same rule.

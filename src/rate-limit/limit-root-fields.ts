@@ -1,4 +1,5 @@
 import { defaultFieldResolver, type GraphQLFieldResolver, type GraphQLSchema } from 'graphql';
+import { isDatabaseUnavailable, serviceUnavailable } from '../db/unavailable.js';
 import type { CallerContext, RequestRateLimit } from './request-rate-limit.js';
 
 type LimitedContext = CallerContext & { rateLimit?: RequestRateLimit };
@@ -34,7 +35,9 @@ function charged(resolve: Resolver): Resolver {
       const value = await resolve(parent, args, context, info);
       rateLimit.fieldSucceeded();
       return value;
-    } catch (error) {
+    } catch (caught) {
+      // Coded here, so that a request none of whose fields could run answers 503 + Retry-After.
+      const error = isDatabaseUnavailable(caught) ? serviceUnavailable() : caught;
       rateLimit.fieldFailed(error);
       throw error;
     }

@@ -29,7 +29,7 @@ export function createRateLimiter(deps: {
   const { config, clock, logger, options = {} } = deps;
   const budgetFor = budgetTable(config, options);
   const store: RateLimitStore = config.REDIS_URL
-    ? createRedisStore({ url: config.REDIS_URL, keyPrefix: options.keyPrefix ?? 'alertwire:rate-limit:', logger })
+    ? createRedisStore({ url: config.REDIS_URL, keyPrefix: options.keyPrefix ?? 'alertwire:rate-limit:', logger, clock })
     : createMemoryStore();
 
   // The call being charged. graphql-rate-limit calls the store synchronously inside `limiter()`,

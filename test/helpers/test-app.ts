@@ -7,6 +7,7 @@ import type { DeliveryWorker } from '../../src/delivery/delivery-worker.js';
 import type { LookupFn } from '../../src/delivery/http-sender.js';
 import { parseEnv, type Config } from '../../src/env.js';
 import { createLogger } from '../../src/logger.js';
+import { createMetrics, type Metrics } from '../../src/metrics/metrics.js';
 import { createSecretBox, type SecretBox } from '../../src/modules/webhooks/secret-box.js';
 import { STRICT_BUDGETS } from '../../src/rate-limit/budgets.js';
 import type { RateLimitOptions } from '../../src/rate-limit/rate-limiter.js';
@@ -24,6 +25,8 @@ export interface TestApp {
   database: Database;
   config: Config;
   secretBox: SecretBox;
+  /** Shared by the app and the workers it starts. */
+  metrics: Metrics;
   /** Every log line the app wrote, parsed. */
   logs: Record<string, unknown>[];
   gql<T = Record<string, any>>(
@@ -79,7 +82,8 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
   const logger = createLogger(config.LOG_LEVEL, (line) => logs.push(JSON.parse(line)));
   const secretBox = options.secretBox ?? createSecretBox(randomBytes(32));
   const clock = options.clock ?? { now: () => new Date() };
-  const app = createApp({ database, config, clock, logger, secretBox, rateLimit: options.rateLimit ?? RELAXED_RATE_LIMITS });
+  const metrics = createMetrics();
+  const app = createApp({ database, config, clock, logger, secretBox, metrics, rateLimit: options.rateLimit ?? RELAXED_RATE_LIMITS });
 
   const gql: TestApp['gql'] = async (query, { variables, apiKey, headers } = {}) => {
     const response = await app.fetch('http://127.0.0.1/graphql', {
@@ -102,6 +106,7 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
     database,
     config,
     secretBox,
+    metrics,
     logs,
     gql,
     async register(name = 'Test User') {
@@ -123,6 +128,7 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
           clock: worker.clock ?? clock,
           logger,
           secretBox: worker.secretBox ?? secretBox,
+          metrics,
         },
         { lookup: worker.lookup, workerId: worker.workerId },
       );

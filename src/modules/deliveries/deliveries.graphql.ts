@@ -1,3 +1,4 @@
+import { DELIVERED } from '../../delivery/delivery-status.js';
 import { builder } from '../../builder.js';
 import { requireViewer } from '../../context.js';
 import { FAILURE_KINDS } from '../../delivery/http-sender.js';
@@ -90,7 +91,7 @@ export const WebhookDelivery = builder.objectRef<DeliveryView>('WebhookDelivery'
       type: DeliveryFailureKindEnum,
       nullable: true,
       description: 'Why the last attempt failed, as a type a client can branch on; null unless it failed.',
-      resolve: (d) => (d.status === 'DELIVERED' ? null : ((d.failureKind as Kind | null) ?? null)),
+      resolve: (d) => (d.status === DELIVERED ? null : ((d.failureKind as Kind | null) ?? null)),
     }),
     createdAt: t.expose('createdAt', { type: 'DateTime' }),
     completedAt: t.expose('completedAt', { type: 'DateTime', nullable: true }),

@@ -8,8 +8,8 @@ export type AttemptRow = typeof deliveryAttempts.$inferSelect;
 /** A delivery as clients see it: no body, no lease, with its attempt log. */
 export type DeliveryView = DeliveryChange & { attemptLog: AttemptRow[] };
 
-export const DELIVERY_STATUSES = ['PENDING', 'DELIVERED', 'FAILED', 'SKIPPED'] as const;
-export type DeliveryStatus = (typeof DELIVERY_STATUSES)[number];
+import type { DeliveryStatus } from '../../delivery/delivery-status.js';
+export { DELIVERY_STATUSES, type DeliveryStatus } from '../../delivery/delivery-status.js';
 
 export function deliveriesRepository(db: Db) {
   async function attemptsOf(ids: string[]): Promise<Map<string, AttemptRow[]>> {

@@ -7,10 +7,10 @@ import {
   failPending,
   latestWithDedupeKey,
   recordSkipped,
-  SKIPPED,
   WEBHOOK_DELETED_REASON,
   type NewDelivery,
 } from '../../delivery/delivery-queue.js';
+import { FAILED, SKIPPED } from '../../delivery/delivery-status.js';
 import { buildPingPayload, type BuiltPayload } from '../../delivery/payload-builder.js';
 import type { Config } from '../../env.js';
 import { DeliveryNotFound, WebhookNotFound } from '../../errors.js';
@@ -114,7 +114,7 @@ export function deliveriesService(deps: DeliveriesDeps) {
         if (!webhook) throw new WebhookNotFound();
         // Redelivered while disabled, each would only be recorded as SKIPPED again (and push the originals out of the history).
         if (!webhook.isActive) return { deliveries: [], count: 0 };
-        const originals = await deliveriesRepository(tx).listSince(userId, ['FAILED', SKIPPED], since, config.WEBHOOK_MAX_DELIVERIES);
+        const originals = await deliveriesRepository(tx).listSince(userId, [FAILED, SKIPPED], since, config.WEBHOOK_MAX_DELIVERIES);
         const deliveries: DeliveryView[] = [];
         for (const original of originals) {
           const payload = { event: original.event, body: original.body, summary: original.payloadSummary };

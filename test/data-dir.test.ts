@@ -1,0 +1,69 @@
+import { chmodSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { createDb } from '../src/db/client.js';
+import { pgliteImage } from './helpers/test-database.js';
+
+const root = mkdtempSync(path.join(tmpdir(), 'alertwire-datadir-'));
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+/** Every path under dir whose mode lets group or others in. */
+function openToOthers(dir: string): string[] {
+  const found: string[] = [];
+  const visit = (file: string) => {
+    const stat = statSync(file);
+    if ((stat.mode & 0o077) !== 0) found.push(`${path.relative(root, file)} ${(stat.mode & 0o777).toString(8)}`);
+    if (stat.isDirectory()) for (const name of readdirSync(file)) visit(path.join(file, name));
+  };
+  visit(dir);
+  return found;
+}
+
+describe('the embedded data folder', () => {
+  it('is created owner-only: DATA_DIR 0700, every file under it 0600', async () => {
+    const dataDir = path.join(root, 'fresh');
+    const database = await createDb({ dataDir, image: pgliteImage() });
+    await database.migrate();
+    await database.close();
+    expect(statSync(dataDir).mode & 0o777).toBe(0o700);
+    expect(readdirSync(path.join(dataDir, 'pgdata')).length).toBeGreaterThan(5);
+    expect(openToOthers(dataDir)).toEqual([]);
+  });
+
+  it('an existing folder with files open to others is tightened at start, with a warning', async () => {
+    const dataDir = path.join(root, 'loose');
+    await (await createDb({ dataDir, image: pgliteImage() })).close();
+    const victim = path.join(dataDir, 'pgdata', 'PG_VERSION');
+    chmodSync(victim, 0o666);
+    chmodSync(dataDir, 0o777);
+    const warned: string[][] = [];
+    const database = await createDb({ dataDir, onLooseFiles: (paths) => warned.push(paths) });
+    await database.close();
+    expect(warned).toEqual([expect.arrayContaining([dataDir, victim])]);
+    expect(openToOthers(dataDir)).toEqual([]);
+  });
+
+  it('a data folder that lost PG_VERSION stops the start with one line naming it, and is left as it was', async () => {
+    const dataDir = path.join(root, 'damaged');
+    await (await createDb({ dataDir, image: pgliteImage() })).close();
+    const pgdata = path.join(dataDir, 'pgdata');
+    rmSync(path.join(pgdata, 'PG_VERSION'));
+    const before = readdirSync(pgdata).sort();
+    await expect(createDb({ dataDir, image: pgliteImage() })).rejects.toThrow(
+      `${pgdata} is not a valid database (PG_VERSION is missing): restore it from a backup, or move it away to start empty`,
+    );
+    expect(readdirSync(pgdata).sort()).toEqual(before);
+    // Not locked by the refused start: a repaired folder opens.
+    writeFileSync(path.join(pgdata, 'PG_VERSION'), '18\n');
+    await (await createDb({ dataDir })).close();
+  });
+
+  it('an empty pgdata folder is a fresh start (the migrated image loads into it)', async () => {
+    const dataDir = path.join(root, 'empty');
+    mkdirSync(path.join(dataDir, 'pgdata'), { recursive: true });
+    const database = await createDb({ dataDir, image: pgliteImage() });
+    await database.close();
+    expect(readdirSync(path.join(dataDir, 'pgdata'))).toContain('PG_VERSION');
+  });
+});

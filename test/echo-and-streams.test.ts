@@ -1,0 +1,102 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { eventually } from './helpers/receiver.js';
+import { createTestApp, type TestApp } from './helpers/test-app.js';
+
+const MAX_STREAMS = 2;
+let t: TestApp;
+let apiKey: string;
+beforeAll(async () => {
+  t = await createTestApp({ env: { STREAMS_PER_KEY_MAX: String(MAX_STREAMS) } });
+  ({ apiKey } = await t.register());
+});
+afterAll(() => t.close());
+
+describe('arguments are not echoed beyond a short prefix', () => {
+  const huge = 'x'.repeat(95_000);
+
+  it('a 95 kB delivery id comes back as 64 characters and an ellipsis, in the message and the id', async () => {
+    const res = await t.gql(
+      `mutation($id: ID!) { redeliverWebhookDelivery(id: $id) { __typename ... on Error { message } ... on DeliveryNotFound { id } } }`,
+      { apiKey, variables: { id: huge } },
+    );
+    const payload = res.body.data!.redeliverWebhookDelivery;
+    expect(payload.__typename).toBe('DeliveryNotFound');
+    expect(payload.id).toBe(`${'x'.repeat(64)}…`);
+    expect(payload.message).toBe(`Delivery ${'x'.repeat(64)}… was not found`);
+    expect(JSON.stringify(res.body).length).toBeLessThan(1000);
+  });
+
+  it('a 95 kB webhook URL is quoted only up to 4096 characters', async () => {
+    const res = await t.gql(`mutation($input: SetWebhookInput!) { setWebhook(input: $input) { __typename ... on InvalidWebhookUrl { url message } } }`, {
+      apiKey,
+      variables: { input: { url: `https://example.com/${huge}` } },
+    });
+    expect(res.body.data!.setWebhook.__typename).toBe('InvalidWebhookUrl');
+    expect(res.body.data!.setWebhook.url).toHaveLength(4097);
+    expect(JSON.stringify(res.body).length).toBeLessThan(5000);
+  });
+
+  it('so does an alert id', async () => {
+    const res = await t.gql(`mutation($id: ID!) { deleteAlert(id: $id) { __typename ... on AlertNotFound { id message } } }`, {
+      apiKey,
+      variables: { id: huge },
+    });
+    expect(res.body.data!.deleteAlert).toMatchObject({ __typename: 'AlertNotFound', id: `${'x'.repeat(64)}…` });
+    expect(JSON.stringify(res.body).length).toBeLessThan(1000);
+  });
+});
+
+describe('open subscription streams per API key are capped', () => {
+  async function open(key: string) {
+    const controller = new AbortController();
+    const response = await t.app.fetch('http://127.0.0.1/graphql', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'text/event-stream', 'x-api-key': key },
+      body: JSON.stringify({ query: `subscription { webhookDeliveryUpdated { id } }` }),
+      signal: controller.signal,
+    });
+    const reader = response.body!.getReader();
+    return {
+      /** The first chunk's text, if it came within a moment. */
+      async first(ms = 300): Promise<string | null> {
+        const timer = new Promise<null>((resolve) => setTimeout(() => resolve(null), ms));
+        const read = reader.read().then(({ value }) => new TextDecoder().decode(value));
+        return Promise.race([read, timer]);
+      },
+      close: () => {
+        void reader.cancel().catch(() => {});
+        controller.abort();
+      },
+    };
+  }
+
+  it(`refuses stream ${MAX_STREAMS + 1} with TOO_MANY_STREAMS, and takes a new one once another closes`, async () => {
+    const streams = [await open(apiKey), await open(apiKey)];
+    // Both are healthy streams: nothing but SSE's opening comment until a change.
+    for (const s of streams) expect(await s.first()).not.toContain('TOO_MANY_STREAMS');
+    const third = await open(apiKey);
+    try {
+      const refusal = await third.first(5000);
+      expect(refusal).toContain('"code":"TOO_MANY_STREAMS"');
+      expect(refusal).toContain(`At most ${MAX_STREAMS} subscription streams`);
+      // Another key is not affected.
+      const other = await open((await t.register()).apiKey);
+      expect(await other.first()).not.toContain('TOO_MANY_STREAMS');
+      other.close();
+
+      streams.shift()!.close();
+      await eventually(async () => {
+        const next = await open(apiKey);
+        const event = await next.first();
+        if (event?.includes('TOO_MANY_STREAMS')) {
+          next.close();
+          throw new Error('still full');
+        }
+        streams.push(next);
+      });
+    } finally {
+      third.close();
+      for (const s of streams) s.close();
+    }
+  });
+});

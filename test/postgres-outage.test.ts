@@ -1,0 +1,92 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createDb } from '../src/db/client.js';
+import { movableClock } from './helpers/clock.js';
+import { createPrivatePostgres, type PrivatePostgres } from './helpers/private-services.js';
+import { createReceiver, eventually, type Receiver } from './helpers/receiver.js';
+import { createTestApp, type TestApp } from './helpers/test-app.js';
+
+// A PostgreSQL of this file's own, stopped and started again. On the PGlite run too: an
+// in-process PGlite cannot become unreachable, and this is about the server driver's path.
+const LEASE_MS = 20_000;
+const clock = movableClock();
+let pg: PrivatePostgres;
+let t: TestApp;
+let receiver: Receiver;
+let letGo: () => void;
+beforeAll(async () => {
+  pg = await createPrivatePostgres();
+  const gate = new Promise<void>((resolve) => (letGo = resolve));
+  receiver = await createReceiver((_req, i) => (i === 0 ? { status: 200, until: gate } : { status: 200 }));
+  t = await createTestApp({
+    clock,
+    source: {
+      async open() {
+        const database = await createDb({ databaseUrl: pg.url });
+        await database.migrate();
+        return database;
+      },
+      destroy: async () => {},
+    },
+    env: { DELIVERY_LEASE_MS: String(LEASE_MS), WEBHOOK_TIMEOUT_MS: '10000' },
+  });
+}, 120_000);
+afterAll(async () => {
+  letGo?.();
+  await t?.close();
+  await receiver?.close();
+  await pg?.destroy();
+});
+
+async function timed<T>(work: () => Promise<T>): Promise<{ ms: number; value: T }> {
+  const started = performance.now();
+  const value = await work();
+  return { ms: performance.now() - started, value };
+}
+
+describe('a PostgreSQL outage', () => {
+  it('answers 503 + Retry-After within 2 s (ready: within 1 s), and delivers confirmed enqueues after recovery', async () => {
+    const { apiKey } = await t.register();
+    await t.gql(`mutation($input: SetWebhookInput!) { setWebhook(input: $input) { __typename } }`, {
+      apiKey,
+      variables: { input: { url: receiver.url } },
+    });
+    await t.startWorker();
+    const ping = await t.gql(`mutation { sendTestWebhook { ... on SendTestWebhookSuccess { delivery { id } } } }`, { apiKey });
+    const id: string = ping.body.data!.sendTestWebhook.delivery.id;
+    await receiver.waitFor(1);
+
+    await pg.stop();
+    letGo(); // the attempt ends while its result cannot be written
+
+    const viewer = await timed(() => t.gql(`{ viewer { id } }`, { apiKey }));
+    expect(viewer.ms).toBeLessThan(2000);
+    expect(viewer.value.status).toBe(503);
+    expect(viewer.value.headers.get('retry-after')).toBe('5');
+    expect(viewer.value.body.errors![0]!.extensions).toMatchObject({ code: 'SERVICE_UNAVAILABLE', retryAfter: 5 });
+
+    const register = await timed(() =>
+      t.gql(`mutation { register(input: { name: "Late", email: "late@example.com" }) { apiKey } }`),
+    );
+    expect(register.ms).toBeLessThan(2000);
+    expect(register.value.status).toBe(503);
+    expect(register.value.body.errors![0]!.extensions!.code).toBe('SERVICE_UNAVAILABLE');
+    expect(JSON.stringify(register.value.body)).not.toMatch(/ECONNREFUSED|127\.0\.0\.1/);
+
+    const ready = await timed(async () => t.app.fetch('http://127.0.0.1/ready'));
+    expect(ready.ms).toBeLessThan(1000);
+    expect(ready.value.status).toBe(503);
+
+    await pg.start();
+    await eventually(async () => expect((await t.app.fetch('http://127.0.0.1/ready')).status).toBe(200), 20_000);
+    // The unrecorded attempt's lease runs out; the delivery is sent again (same id) and recorded.
+    clock.advance(LEASE_MS + 1000);
+    await receiver.waitFor(2, 20_000);
+    expect(receiver.requests.map((r) => r.headers['x-webhook-delivery'])).toEqual([id, id]);
+    const delivered = await eventually(async () => {
+      const res = await t.gql(`{ webhookDeliveries { deliveries { id status } } }`, { apiKey });
+      expect(res.body.data!.webhookDeliveries.deliveries).toEqual([{ id, status: 'DELIVERED' }]);
+      return res;
+    }, 20_000);
+    expect(delivered.status).toBe(200);
+  });
+});
