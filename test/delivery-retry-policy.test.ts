@@ -142,4 +142,32 @@ describe('reading the answer', () => {
       await dripping.close();
     }
   });
+  it('a 2xx whose body breaks off (connection reset) is delivered, keeping what arrived of the body', async () => {
+    // A receiver that answers 200, sends part of the body it announced, then resets the connection.
+    const breaking = await new Promise<{ url: string; close: () => Promise<void> }>((resolve) => {
+      const http = createTcpServer((socket) => {
+        socket.once('data', () => {
+          socket.write('HTTP/1.1 200 OK\r\ncontent-type: text/plain\r\ncontent-length: 1000\r\n\r\nreceived-ok');
+          setImmediate(() => socket.resetAndDestroy());
+        });
+        socket.on('error', () => {});
+      });
+      http.listen(0, '127.0.0.1', () =>
+        resolve({
+          url: `http://127.0.0.1:${(http.address() as { port: number }).port}/hook`,
+          close: () => new Promise<void>((done) => (http.close(() => done()), undefined)),
+        }),
+      );
+    });
+    const sender = createHttpSender({ timeoutMs: 60_000, allowPrivateNetworks: true });
+    try {
+      const outcome = await sender.send({ url: breaking.url, deliveryId: 'd2', event: 'webhook.ping', body: '{}', secret: null });
+      // Failing it would retry a delivery the receiver already processed.
+      expect(outcome).toMatchObject({ delivered: true, httpStatus: 200, failureKind: null, error: null });
+      expect(outcome.details?.responseBody).toBe('received-ok');
+    } finally {
+      await sender.close();
+      await breaking.close();
+    }
+  });
 });
