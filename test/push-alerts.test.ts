@@ -32,6 +32,22 @@ const ALERTS = `{ alerts { alerts { id state notify cooldownSeconds expiresAt no
 const alertsOf = async (apiKey: string) => (await t.gql(ALERTS, { apiKey })).body.data!.alerts.alerts;
 
 describe('alerts fire by themselves on a price change', () => {
+  it("respects the endpoint's event filter: a webhook that takes only pings gets no alerts.triggered", async () => {
+    await steps.setPrices({ PUSHF: 100 });
+    const user = await subscriber('filtered');
+    const set = await t.gql(`mutation($input: SetWebhookInput!) { setWebhook(input: $input) { __typename } }`, {
+      apiKey: user.apiKey,
+      variables: { input: { url: `${receiver.url}/filtered`, events: ['WEBHOOK_PING'] } },
+    });
+    expect(set.body.data!.setWebhook.__typename).toBe('SetWebhookSuccess');
+    await steps.createAlert(user.apiKey, { ticker: 'PUSHF', targetPrice: 110 });
+    await steps.setPrices({ PUSHF: 111 });
+    await steps.evaluated();
+    // The crossing is recorded on the alert; the endpoint asked not to receive it.
+    expect((await alertsOf(user.apiKey))[0]).toMatchObject({ state: 'TRIGGERED', triggerCount: 1 });
+    expect(await steps.deliveriesOf(user.userId)).toHaveLength(0);
+  });
+
   it('sends one signed delivery per crossing, none while the price stays above, another after it re-arms', async () => {
     await steps.setPrices({ PUSHA: 100 });
     const user = await subscriber('every');
