@@ -54,7 +54,7 @@ const healthy = await listen((req, res) => {
 });
 const latenciesOf = (ids: string[]) => ids.filter((id) => arrivedAt.has(id)).map((id) => arrivedAt.get(id)! - sentAt.get(id)!);
 const held = new Set<import('node:http').ServerResponse>();
-const hanging = [await listen((req, res) => void held.add(res)), await listen((req, res) => void held.add(res))];
+const hanging = [await listen((_req, res) => void held.add(res)), await listen((_req, res) => void held.add(res))];
 
 const source = process.env.DATABASE_URL
   ? await createTestDatabaseSource()

@@ -48,6 +48,7 @@ async function timeToReady(command: string[], dataDir: string): Promise<{ wall: 
   } finally {
     child.kill('SIGTERM');
     const code = await exited;
+    // biome-ignore lint/correctness/noUnsafeFinally: a server that does not stop cleanly fails the bench too
     if (code !== 0) throw new Error(`${command.join(' ')} did not stop cleanly on SIGTERM (exit ${code})`);
   }
 }

@@ -59,7 +59,7 @@ export interface AppDeps {
   metrics?: Metrics;
 }
 
-export interface ServerContext {
+interface ServerContext {
   req?: IncomingMessage;
 }
 

@@ -23,7 +23,7 @@ const DURATION = /^(\d+)\s*(ms|s|m|h|d)?$/;
 const UNIT_MS = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
 
 /** Parses "1m", "30s", "500ms" or a bare number of milliseconds. */
-export function parseDuration(value: string): number | undefined {
+function parseDuration(value: string): number | undefined {
   const m = DURATION.exec(value.trim());
   if (!m) return undefined;
   const ms = Number(m[1]) * UNIT_MS[(m[2] ?? 'ms') as keyof typeof UNIT_MS];

@@ -93,7 +93,7 @@ export type ErrorCode =
   | 'INTERNAL';
 
 /** A client's argument as an error may quote it: a short prefix, never the whole of a huge value. */
-export function echo(value: string, limit = 64): string {
+function echo(value: string, limit = 64): string {
   return value.length > limit ? `${value.slice(0, limit)}…` : value;
 }
 

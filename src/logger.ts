@@ -27,10 +27,10 @@ function serialize(fields: Record<string, unknown> | undefined): Record<string, 
 
 // drizzle's query errors end their message with the bound parameters (payload bodies, webhook
 // URLs, hashes): the log keeps the SQL text, never the values.
-const withoutParams = (text: string) => text.replace(/\nparams: [\s\S]*?(?=\n    at |$)/, '\nparams: [redacted]');
+const withoutParams = (text: string) => text.replace(/\nparams: [\s\S]*?(?=\n {4}at |$)/, '\nparams: [redacted]');
 
 /** An error and its cause chain (where the driver's code and message are), parameters removed. */
-export function serializeError(error: Error, depth = 0): Record<string, unknown> {
+function serializeError(error: Error, depth = 0): Record<string, unknown> {
   const code = (error as { code?: unknown }).code;
   const cause = (error as { cause?: unknown }).cause;
   return {

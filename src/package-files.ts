@@ -24,7 +24,7 @@ export const PACKAGE_JSON_FILE = path.join(root, 'package.json');
 export const MIGRATIONS_FOLDER = path.join(root, 'drizzle');
 
 /** The compiled output of `npm run build`. */
-export const BUILD_FOLDER = path.join(root, 'dist');
+const BUILD_FOLDER = path.join(root, 'dist');
 
 /**
  * A migrated PGlite data folder made by `npm run build`; an empty DATA_DIR starts as a copy of

@@ -13,7 +13,7 @@ import {
 } from '../client/generated/graphql.js';
 import possibleTypes from '../client/generated/possible-types.js';
 import { startLiveFixture, type LiveFixture } from './helpers/live-fixture.js';
-import { deliveryEvents, expectDelivered, followFirstDelivery, type DeliveryEvent } from './helpers/subscription-events.js';
+import { expectDelivered, followFirstDelivery, type DeliveryEvent } from './helpers/subscription-events.js';
 
 // Apollo's development build: it warns about every field it cannot write into its cache.
 (globalThis as { __DEV__?: boolean }).__DEV__ = true;

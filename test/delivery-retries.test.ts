@@ -47,7 +47,7 @@ async function userWithPing(url: string) {
 }
 
 /** The delivery once it has more than `seen` attempts recorded, or is settled. */
-const after = (apiKey: string, id: string, seen: number) =>
+const stateAfter = (apiKey: string, id: string, seen: number) =>
   eventually(async () => {
     const [delivery] = (await t.gql(HISTORY, { apiKey })).body.data!.webhookDeliveries.deliveries;
     expect(delivery.id).toBe(id);
@@ -59,7 +59,7 @@ const moveClockPast = (iso: string) => clock.advance(Date.parse(iso) - clock.now
 
 /** Follows a delivery attempt by attempt, moving the clock past each wait, until it is settled. */
 async function settle(apiKey: string, id: string, seen = 0) {
-  for (let delivery = await after(apiKey, id, seen); ; delivery = await after(apiKey, id, delivery.attempts)) {
+  for (let delivery = await stateAfter(apiKey, id, seen); ; delivery = await stateAfter(apiKey, id, delivery.attempts)) {
     if (delivery.status !== 'PENDING') return delivery;
     moveClockPast(delivery.nextAttemptAt);
   }
@@ -108,7 +108,7 @@ describe('retries', () => {
   it('keeps the delivery PENDING with the next attempt time between attempts', async () => {
     const r = await receiver(() => ({ status: 500 }));
     const { apiKey, id } = await userWithPing(r.url);
-    const pending = await after(apiKey, id, 0);
+    const pending = await stateAfter(apiKey, id, 0);
     expect(pending).toMatchObject({
       status: 'PENDING',
       attempts: 1,
@@ -121,21 +121,21 @@ describe('retries', () => {
   });
 
   it("a retry goes to the webhook's current URL; each attempt shows the URL it was sent to", async () => {
-    const before = await receiver(() => ({ status: 503 }));
+    const oldReceiver = await receiver(() => ({ status: 503 }));
     const now = await receiver();
-    const { apiKey, id } = await userWithPing(before.url);
-    const first = await after(apiKey, id, 0);
+    const { apiKey, id } = await userWithPing(oldReceiver.url);
+    const first = await stateAfter(apiKey, id, 0);
     expect(first).toMatchObject({ status: 'PENDING', attempts: 1 });
     await t.gql(SET, { apiKey, variables: { input: { url: now.url } } });
     moveClockPast(first.nextAttemptAt);
 
     const delivery = await settle(apiKey, id, 1);
-    expect(delivery).toMatchObject({ status: 'DELIVERED', attempts: 2, url: before.url });
+    expect(delivery).toMatchObject({ status: 'DELIVERED', attempts: 2, url: oldReceiver.url });
     expect(delivery.attemptLog.map((a: { number: number; url: string }) => [a.number, a.url])).toEqual([
-      [1, before.url],
+      [1, oldReceiver.url],
       [2, now.url],
     ]);
-    expect(before.requests.map((q) => q.headers['x-webhook-delivery'])).toEqual([id]);
+    expect(oldReceiver.requests.map((q) => q.headers['x-webhook-delivery'])).toEqual([id]);
     expect(now.requests.map((q) => q.headers['x-webhook-delivery'])).toEqual([id]);
   });
 });
@@ -154,7 +154,7 @@ describe('each failed attempt has a typed failureKind', () => {
     for (let attempt = 1; ; attempt++) {
       await r.waitFor(attempt);
       clock.advance(TIMEOUT_MS); // the receiver still holds the request: the send times out now
-      delivery = await after(apiKey, id, attempt - 1);
+      delivery = await stateAfter(apiKey, id, attempt - 1);
       if (delivery.status !== 'PENDING') break;
       moveClockPast(delivery.nextAttemptAt);
     }

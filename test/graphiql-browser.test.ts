@@ -57,6 +57,7 @@ async function openGraphiQL(): Promise<Page> {
 
 /** An editor's text with Monaco's non-breaking spaces and line numbers' breaks made plain. */
 async function textOf(page: Page, selector: string): Promise<string> {
+  // biome-ignore lint/performance/useDomNodeTextContent: Playwright's locator.innerText, not the DOM property
   return (await page.locator(selector).first().innerText()).replace(/\u00a0/g, ' ');
 }
 

@@ -3,7 +3,10 @@ import { relativeStrengthIndex, signalFromHistory } from '../src/modules/quotes/
 
 /** 15 prices from a start and 14 day-to-day changes. */
 const fromChanges = (start: number, changes: number[]) =>
-  changes.reduce((prices, change) => [...prices, prices.at(-1)! + change], [start]);
+  changes.reduce((prices, change) => {
+    prices.push(prices.at(-1)! + change);
+    return prices;
+  }, [start]);
 
 describe('RSI(14) signal rule (docs/signals.md)', () => {
   it('is null while fewer than 15 prices exist', () => {

@@ -51,7 +51,7 @@ async function ping(apiKey: string) {
 describe('rotateWebhookSecret', () => {
 
   it('signs with the old and the new secret during the overlap, only the new one after it', async () => {
-    const old = 'whsec_' + Buffer.from('the-old-secret-bytes-0123456789').toString('base64');
+    const old = `whsec_${Buffer.from('the-old-secret-bytes-0123456789').toString('base64')}`;
     const { apiKey } = await t.register();
     await t.gql(SET, { apiKey, variables: { input: { url: receiver.url, secret: old } } });
 

@@ -144,7 +144,7 @@ function copyTemplate(templateDir: string, pgdata: string): void {
   renameSync(partial, pgdata);
 }
 
-export class DataDirInUse extends Error {
+class DataDirInUse extends Error {
   override name = 'DataDirInUse';
 }
 

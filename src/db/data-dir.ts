@@ -5,7 +5,7 @@ import path from 'node:path';
 const DIR_MODE = 0o700;
 const FILE_MODE = 0o600;
 
-export class DataDirInvalid extends Error {
+class DataDirInvalid extends Error {
   override name = 'DataDirInvalid';
 }
 

@@ -209,7 +209,7 @@ export async function releaseLeases(db: Db, owner: string, ids: string[]): Promi
   await notifyDue(db);
 }
 
-export function failureReasonFor(attempt: number, maxAttempts: number, error: string, final: boolean, permanent = false): string {
+function failureReasonFor(attempt: number, maxAttempts: number, error: string, final: boolean, permanent = false): string {
   if (permanent) return `Attempt ${attempt} of ${maxAttempts} failed; a retry cannot help, so none is made: ${error}`;
   if (!final) return `Attempt ${attempt} of ${maxAttempts} failed: ${error}`;
   return attempt === 1 ? `The only attempt failed: ${error}` : `All ${attempt} attempts failed: ${error}`;

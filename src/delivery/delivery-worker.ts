@@ -15,7 +15,7 @@ import { SendSlots } from './send-slots.js';
  * Throws EndpointUnusable when the endpoint exists but can never be sent to as stored; any
  * other error is taken as passing (the row is tried again once its lease ends).
  */
-export interface Endpoint {
+interface Endpoint {
   url: string;
   secret: string | null;
   /** Secrets from before a rotation that also sign until their overlap ends. */

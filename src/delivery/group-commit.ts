@@ -21,8 +21,12 @@ export function createGroupCommit<I, O>(write: (items: I[]) => Promise<O[]>, max
     const batch = waiting.splice(0);
     write(batch.map((b) => b.item))
       .then(
-        (results) => batch.forEach((b, i) => b.resolve(results[i]!)),
-        (error: unknown) => batch.forEach((b) => b.reject(error)),
+        (results) => {
+          for (const [i, b] of batch.entries()) b.resolve(results[i]!);
+        },
+        (error: unknown) => {
+          for (const b of batch) b.reject(error);
+        },
       )
       .finally(() => {
         writes--;

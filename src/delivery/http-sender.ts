@@ -16,13 +16,13 @@ import { signatureHeaders } from './signature.js';
 import { PACKAGE_JSON_FILE } from '../package-files.js';
 
 export const FAILURE_KINDS = ['TIMEOUT', 'DNS_ERROR', 'CONNECTION_ERROR', 'BLOCKED_ADDRESS', 'REDIRECT', 'HTTP_ERROR'] as const;
-export type FailureKind = (typeof FAILURE_KINDS)[number];
+type FailureKind = (typeof FAILURE_KINDS)[number];
 
 /**
  * Failures no retry can fix: the delivery ends at once. GONE (HTTP 410) is the receiver saying
  * the endpoint is gone for good — the hook for disabling the webhook as well.
  */
-export type PermanentFailure = 'GONE' | 'BLOCKED_ADDRESS';
+type PermanentFailure = 'GONE' | 'BLOCKED_ADDRESS';
 
 export interface AttemptOutcome {
   delivered: boolean;
@@ -38,7 +38,7 @@ export interface AttemptOutcome {
   details?: AttemptDetails;
 }
 
-export interface SendRequest {
+interface SendRequest {
   url: string;
   deliveryId: string;
   event: string;
@@ -74,7 +74,7 @@ export const RESPONSE_BODY_TIMEOUT_MS = 1000;
 const packageVersion = (JSON.parse(readFileSync(PACKAGE_JSON_FILE, 'utf8')) as {
   version: string;
 }).version;
-export const USER_AGENT = `Alertwire/${packageVersion}`;
+const USER_AGENT = `Alertwire/${packageVersion}`;
 
 class BlockedAddressError extends Error {
   constructor(host: string, verdict: AddressVerdict) {
@@ -158,7 +158,7 @@ async function readBodyWithin(body: Dispatcher.ResponseData['body'], clock: Cloc
   }
 }
 
-export const httpStatusText = (status: number) => `HTTP ${status} ${STATUS_CODES[status] ?? ''}`.trim();
+const httpStatusText = (status: number) => `HTTP ${status} ${STATUS_CODES[status] ?? ''}`.trim();
 
 export function createHttpSender(options: SenderOptions): HttpSender {
   const clock = options.clock ?? systemClock;

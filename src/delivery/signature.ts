@@ -3,7 +3,7 @@ import { createHmac } from 'node:crypto';
 const STANDARD_WEBHOOKS_PREFIX = 'whsec_';
 
 /** The Standard Webhooks key: the base64-decoded part of a `whsec_` secret, else the UTF-8 bytes. */
-export function standardWebhooksKey(secret: string): Buffer {
+function standardWebhooksKey(secret: string): Buffer {
   if (secret.startsWith(STANDARD_WEBHOOKS_PREFIX)) {
     const decoded = Buffer.from(secret.slice(STANDARD_WEBHOOKS_PREFIX.length), 'base64');
     if (decoded.length > 0) return decoded;
@@ -12,12 +12,12 @@ export function standardWebhooksKey(secret: string): Buffer {
 }
 
 /** `sha256=<hex>` over the raw body, the format of GitHub's X-Hub-Signature-256. */
-export function hubSignature(secret: string, body: string): string {
+function hubSignature(secret: string, body: string): string {
   return `sha256=${createHmac('sha256', Buffer.from(secret, 'utf8')).update(body, 'utf8').digest('hex')}`;
 }
 
 /** `v1,<base64>` over `id.timestamp.body` (https://www.standardwebhooks.com). */
-export function standardWebhooksSignature(secret: string, id: string, timestampSeconds: number, body: string): string {
+function standardWebhooksSignature(secret: string, id: string, timestampSeconds: number, body: string): string {
   const mac = createHmac('sha256', standardWebhooksKey(secret)).update(`${id}.${timestampSeconds}.${body}`, 'utf8');
   return `v1,${mac.digest('base64')}`;
 }

@@ -1,7 +1,7 @@
 import { GraphQLError } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 
-export const MAX_NESTING = 64;
+const MAX_NESTING = 64;
 
 /**
  * graphql-js parses recursively: a list literal nested ~2000 deep (fewer tokens than the token

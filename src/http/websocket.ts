@@ -23,7 +23,7 @@ const ConnectionParams = z
  * `{ "X-API-Key": key }`, `{ Authorization: "Bearer key" }`, `{ apiKey: key }`, or any of them
  * under `headers`; names are case-insensitive.
  */
-export function connectionHeaders(connectionParams: unknown, upgrade: { headers: Record<string, unknown> }): Headers {
+function connectionHeaders(connectionParams: unknown, upgrade: { headers: Record<string, unknown> }): Headers {
   const lower = (value: unknown) =>
     Object.fromEntries(Object.entries(value && typeof value === 'object' ? value : {}).map(([k, v]) => [k.toLowerCase(), v]));
   const raw = lower(connectionParams);
@@ -69,7 +69,7 @@ export function attachWebSocket(server: Server, app: App, path = app.graphqlEndp
       async onSubscribe(ctx, _id, payload) {
         const request = synthetic(ctx);
         const enveloped = app.getEnveloped({ request, req: ctx.extra.request, params: payload } as never);
-        let document;
+        let document: ReturnType<typeof enveloped.parse>;
         try {
           document = enveloped.parse(payload.query);
         } catch (error) {

@@ -42,7 +42,10 @@ export function createMemoryStore(): RateLimitStore {
         sweep(now);
       }
       let log = logs.get(key);
-      if (!log) logs.set(key, (log = { stamps: [], head: 0, windowMs }));
+      if (!log) {
+        log = { stamps: [], head: 0, windowMs };
+        logs.set(key, log);
+      }
       log.windowMs = windowMs;
       const { stamps } = log;
       while (log.head < stamps.length && stamps[log.head]! <= now - windowMs) log.head++;

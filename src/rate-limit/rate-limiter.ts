@@ -56,7 +56,10 @@ export function createRateLimiter(deps: {
     // Called for every call, refused or not: the message is built once per field.
     formatError: ({ fieldName }) => {
       let message = refusals.get(fieldName);
-      if (message === undefined) refusals.set(fieldName, (message = refusalMessage(fieldName, budgetFor(fieldName))));
+      if (message === undefined) {
+        message = refusalMessage(fieldName, budgetFor(fieldName));
+        refusals.set(fieldName, message);
+      }
       return message;
     },
   });

@@ -44,7 +44,7 @@ return { allowed, count, freesAt }
 export const REDIS_CONNECTION_NAME = 'alertwire-rate-limit';
 
 /** Redis answers a local script in well under a millisecond; 100 ms of silence means it stalled. */
-export const REDIS_COMMAND_TIMEOUT_MS = 100;
+const REDIS_COMMAND_TIMEOUT_MS = 100;
 const PROBE_EVERY_MS = 250;
 const CONNECT_TIMEOUT_MS = 1000;
 

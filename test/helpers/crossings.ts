@@ -1,5 +1,5 @@
 /** A load scenario of price changes over threshold alerts, with its crossings computed independently. */
-export interface AlertSpec {
+interface AlertSpec {
   user: number;
   ticker: string;
   targetPrice: number;

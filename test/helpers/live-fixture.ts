@@ -4,7 +4,7 @@ import { createReceiver, type Receiver } from './receiver.js';
 import { createTestApp, type TestApp, type TestAppOptions } from './test-app.js';
 import { backend, createTestDatabaseSource, type TestDatabaseSource } from './test-database.js';
 
-export const ADMIN_KEY = 'admin-key-0123456789';
+const ADMIN_KEY = 'admin-key-0123456789';
 
 export interface LiveFixture {
   t: TestApp;

@@ -13,7 +13,7 @@ import { STRICT_BUDGETS } from '../../src/rate-limit/budgets.js';
 import type { RateLimitOptions } from '../../src/rate-limit/rate-limiter.js';
 import { createTestDatabaseSource, type TestDatabaseSource } from './test-database.js';
 
-export interface GqlResponse<T = Record<string, any>> {
+interface GqlResponse<T = Record<string, any>> {
   status: number;
   headers: Headers;
   // any: tests read arbitrary response shapes and assert them

@@ -32,7 +32,7 @@ export class EvaluationFailed extends Error {
 
 type Outcome = Pick<AlertEvaluation, 'triggered' | 'currentValue' | 'details'>;
 
-export function formatPrice(price: number): string {
+function formatPrice(price: number): string {
   return price >= 1 ? price.toFixed(2) : price.toPrecision(4);
 }
 

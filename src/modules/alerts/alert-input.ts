@@ -8,8 +8,8 @@ export type AlertType = (typeof ALERT_TYPES)[number];
 export const DIRECTIONS = ['ABOVE', 'BELOW'] as const;
 export type Direction = (typeof DIRECTIONS)[number];
 
-export const MAX_THRESHOLD_PERCENT = 1000;
-export const MAX_COOLDOWN_SECONDS = 365 * 86_400;
+const MAX_THRESHOLD_PERCENT = 1000;
+const MAX_COOLDOWN_SECONDS = 365 * 86_400;
 
 /** How an alert notifies; the same for every kind. expiresAt is checked against the clock by the service. */
 const notificationOptions = {

@@ -5,7 +5,7 @@ export const ALERTS_TRIGGERED = 'alerts.triggered';
 export const ALERTS_RESOLVED = 'alerts.resolved';
 
 /** The alert columns a payload shows; the evaluation passes whole rows, tests may pass less. */
-export type PayloadAlert = Pick<AlertRow, 'id' | 'alertType' | 'ticker' | 'createdAt'> &
+type PayloadAlert = Pick<AlertRow, 'id' | 'alertType' | 'ticker' | 'createdAt'> &
   Partial<Pick<AlertRow, 'targetPrice' | 'direction' | 'targetSignal' | 'thresholdPercent' | 'baselinePrice'>>;
 
 /** One alert's outcome as a payload lists it. */
@@ -35,7 +35,7 @@ function alertJson(alert: PayloadAlert): Record<string, unknown> {
 }
 
 /** `2 triggered alerts (AAPL PRICE_THRESHOLD, TSLA SIGNAL_CHANGE)` */
-export function payloadSummary(entries: readonly { alert: { ticker: string; alertType: string } }[], adjective = 'triggered'): string {
+function payloadSummary(entries: readonly { alert: { ticker: string; alertType: string } }[], adjective = 'triggered'): string {
   const noun = entries.length === 1 ? `${adjective} alert` : `${adjective} alerts`;
   const list = entries.map((e) => `${e.alert.ticker} ${e.alert.alertType}`).join(', ');
   return `${entries.length} ${noun} (${list})`;

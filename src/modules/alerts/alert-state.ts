@@ -1,6 +1,6 @@
 import type { AlertRow } from './alerts.repository.js';
 
-export const ALERT_STATES = ['ARMED', 'TRIGGERED', 'SPENT', 'EXPIRED'] as const;
+const ALERT_STATES = ['ARMED', 'TRIGGERED', 'SPENT', 'EXPIRED'] as const;
 export type AlertState = (typeof ALERT_STATES)[number];
 export const ALERT_NOTIFY = ['ONCE', 'EVERY_CROSSING'] as const;
 export type AlertNotify = (typeof ALERT_NOTIFY)[number];

@@ -7,7 +7,7 @@ import { ALERT_TYPES, DIRECTIONS, type AlertType, type Direction } from './alert
 import { WebhookDelivery } from '../deliveries/deliveries.graphql.js';
 import type { AlertEvaluation, TriggeredAlertsSummary } from './alert-evaluation.js';
 import type { AlertRow } from './alerts.repository.js';
-import { ALERT_NOTIFY, type AlertNotify } from './alert-state.js';
+import type { ALERT_NOTIFY, AlertNotify } from './alert-state.js';
 import type { AlertTriggeredView, CheckReport } from './alerts.service.js';
 
 const AlertStateEnum = builder.enumType('AlertState', {
@@ -38,7 +38,7 @@ const TYPE_NAMES: Record<AlertType, string> = {
   PRICE_CHANGE_PERCENT: 'PriceChangePercentAlert',
 };
 
-export const Alert = builder.interfaceRef<AlertRow>('Alert').implement({
+const Alert = builder.interfaceRef<AlertRow>('Alert').implement({
   resolveType: (alert) => TYPE_NAMES[alert.alertType as AlertType],
   fields: (t) => ({
     id: t.exposeID('id'),
@@ -129,7 +129,7 @@ const TriggeredAlertsSummaryRef = builder.objectRef<TriggeredAlertsSummary>('Tri
   }),
 });
 
-export const TriggeredAlertsReportRef = builder
+const TriggeredAlertsReportRef = builder
   .objectRef<CheckReport>('TriggeredAlertsReport')
   .implement({
     fields: (t) => ({

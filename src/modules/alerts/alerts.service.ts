@@ -21,10 +21,10 @@ import { effectiveState, type AlertState } from './alert-state.js';
 import { alertsRepository, type AlertRow } from './alerts.repository.js';
 import type { TriggeredNotice } from './evaluation.repository.js';
 
-export type { AlertEvaluation, TriggeredAlertsReport, TriggeredAlertsSummary } from './alert-evaluation.js';
+export type { AlertEvaluation, TriggeredAlertsReport } from './alert-evaluation.js';
 export type { AlertRow } from './alerts.repository.js';
 
-export const MAX_ALERTS_PER_USER = 10;
+const MAX_ALERTS_PER_USER = 10;
 
 export interface AlertsDeps {
   db: Db;

@@ -78,7 +78,9 @@ export async function runEvaluationPass(deps: PassDeps): Promise<PassResult> {
     const items = payloadsPerUser(kept, now);
     const deliveries = await deps.enqueueMany(tx, items.map(({ userId, payload }) => ({ userId, payload })));
     const triggeredDelivery = new Map<string, string | null>();
-    items.forEach((item, i) => item.kind === 'triggered' && triggeredDelivery.set(item.userId, deliveries[i]?.id ?? null));
+    for (const [i, item] of items.entries()) {
+      if (item.kind === 'triggered') triggeredDelivery.set(item.userId, deliveries[i]?.id ?? null);
+    }
     await repo.notifyTriggered(
       kept
         .filter((n) => n.kind === 'triggered')

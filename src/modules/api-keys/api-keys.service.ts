@@ -10,7 +10,7 @@ import type { ApiKeyCache } from './api-key-cache.js';
 import { apiKeysRepository, type ApiKeyRow } from './api-keys.repository.js';
 import { forgetLegacyKey } from './legacy-api-key.js';
 
-export const MAX_API_KEYS = 10;
+const MAX_API_KEYS = 10;
 export const DEFAULT_KEY_NAME = 'default';
 // lastUsedAt is a hint, not an audit log: one write per key and process per interval at most.
 const LAST_USED_INTERVAL_MS = 60_000;

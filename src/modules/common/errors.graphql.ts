@@ -6,14 +6,14 @@ import {
   ApiKeyNotFound,
   DeliveryNotFound,
   LastApiKey,
-  DomainError,
+  type DomainError,
   InvalidWebhookUrl,
   ValidationError,
   WebhookNotFound,
   type FieldIssue,
 } from '../../errors.js';
 
-export const ErrorInterface = builder.interfaceRef<DomainError>('Error').implement({
+const ErrorInterface = builder.interfaceRef<DomainError>('Error').implement({
   fields: (t) => ({ message: t.exposeString('message') }),
 });
 

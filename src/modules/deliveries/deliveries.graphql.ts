@@ -21,7 +21,7 @@ const STATUS_DESCRIPTIONS: Record<(typeof DELIVERY_STATUSES)[number], string> = 
   SKIPPED: 'Not sent: the webhook was disabled after repeated failures (see failureReason).',
 };
 
-export const DeliveryStatusEnum = builder.enumType('DeliveryStatus', {
+const DeliveryStatusEnum = builder.enumType('DeliveryStatus', {
   values: Object.fromEntries(DELIVERY_STATUSES.map((s) => [s, { description: STATUS_DESCRIPTIONS[s] }])) as {
     [K in (typeof DELIVERY_STATUSES)[number]]: { description: string };
   },
@@ -34,7 +34,7 @@ const HttpHeader = builder.objectRef<[string, string]>('HttpHeader').implement({
   }),
 });
 
-export const DeliveryFailureKindEnum = builder.enumType('DeliveryFailureKind', {
+const DeliveryFailureKindEnum = builder.enumType('DeliveryFailureKind', {
   values: Object.fromEntries(FAILURE_KINDS.map((kind) => [kind, { description: FAILURE_KIND_DESCRIPTIONS[kind] }])) as {
     [K in (typeof FAILURE_KINDS)[number]]: { description: string };
   },
@@ -43,7 +43,7 @@ export const DeliveryFailureKindEnum = builder.enumType('DeliveryFailureKind', {
 type Status = (typeof DELIVERY_STATUSES)[number];
 type Kind = (typeof FAILURE_KINDS)[number];
 
-export const DeliveryAttempt = builder.objectRef<AttemptRow>('DeliveryAttempt').implement({
+const DeliveryAttempt = builder.objectRef<AttemptRow>('DeliveryAttempt').implement({
   fields: (t) => ({
     number: t.exposeInt('number'),
     url: t.exposeString('url', { nullable: true, description: 'The URL this attempt was sent to.' }),

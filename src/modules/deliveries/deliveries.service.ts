@@ -165,7 +165,7 @@ export function deliveriesService(deps: DeliveriesDeps) {
       }
       const rows = await enqueueDeliveries(tx, sendable.map((s) => s.delivery));
       const result: (DeliveryView | null)[] = items.map(() => null);
-      sendable.forEach(({ index }, i) => (result[index] = { ...toChange(rows[i]!), attemptLog: [] }));
+      for (const [i, { index }] of sendable.entries()) result[index] = { ...toChange(rows[i]!), attemptLog: [] };
       return result;
     },
 

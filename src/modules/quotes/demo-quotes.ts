@@ -28,7 +28,7 @@ function sequence(seedText: string): () => number {
 }
 
 /** Daily points ending at `now`; the last 14 days follow the trend so the signals differ (see docs/signals.md). */
-export function demoQuotePoints(now: Date): QuotePointRow[] {
+function demoQuotePoints(now: Date): QuotePointRow[] {
   return DEMO_TICKERS.flatMap(({ ticker, lastPrice, trend }) => {
     const random = sequence(ticker);
     const prices = [lastPrice];

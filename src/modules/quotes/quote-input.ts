@@ -1,7 +1,7 @@
 import { z } from 'zod';
 
-export const MAX_PRICE = 1_000_000_000;
-export const TICKER_PATTERN = /^[A-Z0-9.-]{1,10}$/;
+const MAX_PRICE = 1_000_000_000;
+const TICKER_PATTERN = /^[A-Z0-9.-]{1,10}$/;
 
 export const Ticker = z
   .string({ error: 'Ticker is required' })
@@ -23,7 +23,7 @@ export const QuotePoint = z.object({
 export type QuotePointInput = z.input<typeof QuotePoint>;
 
 /** Clocks differ a little; a point further ahead than this would pin the latest price. */
-export const MAX_FUTURE_SKEW_MS = 5 * 60_000;
+const MAX_FUTURE_SKEW_MS = 5 * 60_000;
 
 export function futureAsOfProblem(asOf: Date, now: Date): string | null {
   return asOf.getTime() > now.getTime() + MAX_FUTURE_SKEW_MS ? 'asOf must not be in the future' : null;

@@ -116,4 +116,3 @@ export function quotesRepository(db: Db) {
   };
 }
 
-export type QuotesRepository = ReturnType<typeof quotesRepository>;

@@ -10,7 +10,7 @@ import { futureAsOfProblem, QuotePoint, Ticker, type QuotePointInput } from './q
 import type { Quote, QuoteSource } from './quote-source.js';
 import { quotesRepository } from './quotes.repository.js';
 
-export const MAX_QUOTES_PER_UPSERT = 1000;
+const MAX_QUOTES_PER_UPSERT = 1000;
 
 /** The HTTP source when QUOTES_URL is set, else the database. */
 export function createQuoteSource(deps: { db: Db; config: Config; clock: Clock; logger: Logger }): QuoteSource {

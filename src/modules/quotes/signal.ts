@@ -2,7 +2,7 @@
 export const SIGNALS = ['BUY', 'SELL', 'HOLD'] as const;
 export type Signal = (typeof SIGNALS)[number];
 
-export const RSI_PERIOD = 14;
+const RSI_PERIOD = 14;
 /** Prices needed for one RSI value: a change needs two prices. */
 export const SIGNAL_HISTORY_LENGTH = RSI_PERIOD + 1;
 

@@ -1,6 +1,6 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 
-export const API_KEY_PREFIX = 'aw_';
+const API_KEY_PREFIX = 'aw_';
 
 /** 32 random bytes (256 bits) behind a recognisable prefix, so leaked keys are easy to scan for. */
 export function generateApiKey(): string {

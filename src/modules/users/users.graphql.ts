@@ -3,7 +3,7 @@ import { badUserInput, ValidationError } from '../../errors.js';
 import { requireViewer } from '../../context.js';
 import type { User as UserModel } from './users.repository.js';
 
-export const User = builder.objectRef<UserModel>('User').implement({
+const User = builder.objectRef<UserModel>('User').implement({
   fields: (t) => ({
     id: t.exposeID('id'),
     name: t.exposeString('name'),

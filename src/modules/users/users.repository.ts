@@ -2,7 +2,7 @@ import { eq } from 'drizzle-orm';
 import type { Db } from '../../db/client.js';
 import { users } from '../../db/tables.js';
 
-export type UserRow = typeof users.$inferSelect;
+type UserRow = typeof users.$inferSelect;
 export type User = Omit<UserRow, 'apiKeyHash'>;
 
 const publicColumns = { id: users.id, name: users.name, email: users.email, createdAt: users.createdAt };

@@ -2,7 +2,7 @@ import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 
-export interface SealedSecret {
+interface SealedSecret {
   /** base64 of iv (12 bytes) ‖ auth tag (16 bytes) ‖ ciphertext */
   ciphertext: string;
   keyId: string;

@@ -5,7 +5,7 @@ import { EndpointUnusable, type ResolveEndpoint } from '../../delivery/delivery-
 import type { SecretBox } from './secret-box.js';
 import { webhooksRepository } from './webhooks.repository.js';
 
-export const UNREADABLE_SECRET =
+const UNREADABLE_SECRET =
   'The webhook secret cannot be decrypted with the configured keys (SECRET_ENCRYPTION_KEY / SECRET_ENCRYPTION_KEY_PREVIOUS)';
 
 /** For the worker: where a user's deliveries go now and which secrets sign them (the previous one during its overlap). */

@@ -2,7 +2,7 @@ import { WEBHOOK_PING } from '../../delivery/payload-builder.js';
 import { ALERTS_RESOLVED, ALERTS_TRIGGERED } from '../alerts/alert-payloads.js';
 
 /** The event types an endpoint can choose: GraphQL enum name → the `event` on the wire. */
-export const WEBHOOK_EVENT_TYPES = {
+const WEBHOOK_EVENT_TYPES = {
   ALERTS_TRIGGERED,
   ALERTS_RESOLVED,
   WEBHOOK_PING,

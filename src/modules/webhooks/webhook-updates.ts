@@ -4,7 +4,7 @@ import type { Database, Db } from '../../db/client.js';
 import { isUuid } from '../../db/rows.js';
 
 /** Every change of a user's webhook (set, disabled, enabled, secret rotated); the payload is the user id. */
-export const WEBHOOK_UPDATED_CHANNEL = 'alertwire_webhook_updated';
+const WEBHOOK_UPDATED_CHANNEL = 'alertwire_webhook_updated';
 
 /** Publishes inside the caller's transaction, so listeners hear of the change once it is committed. */
 export async function notifyWebhookUpdated(tx: Db, userId: string): Promise<void> {

@@ -1,7 +1,7 @@
 import { PRIVATE_NETWORKS_SETTING, privateHostReason } from '../../delivery/address-policy.js';
 import { InvalidWebhookUrl } from '../../errors.js';
 
-export const MAX_WEBHOOK_URL_LENGTH = 2048;
+const MAX_WEBHOOK_URL_LENGTH = 2048;
 
 /** The URL rules of setWebhook; returns the URL as given, or throws InvalidWebhookUrl carrying it. */
 export function checkWebhookUrl(url: string, options: { allowPrivateNetworks?: boolean } = {}): URL {
@@ -10,6 +10,7 @@ export function checkWebhookUrl(url: string, options: { allowPrivateNetworks?: b
   };
   if (url.trim() === '') reject('the URL is empty');
   if (url.length > MAX_WEBHOOK_URL_LENGTH) reject(`the URL is longer than ${MAX_WEBHOOK_URL_LENGTH} characters`);
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is the point
   if (url !== url.trim() || /[\s\u0000-\u001f]/.test(url)) reject('the URL contains whitespace or control characters');
   let parsed: URL;
   try {

@@ -1,7 +1,7 @@
 import { builder } from '../../builder.js';
 import { requireViewer } from '../../context.js';
 import { InvalidWebhookUrl, ValidationError, WebhookNotFound } from '../../errors.js';
-import { eventTypesOf, WEBHOOK_EVENT_TYPE_NAMES } from './webhook-event-types.js';
+import { eventTypesOf, type WEBHOOK_EVENT_TYPE_NAMES } from './webhook-event-types.js';
 import type { WebhookRow } from './webhooks.repository.js';
 
 const WebhookEventTypeEnum = builder.enumType('WebhookEventType', {
@@ -12,7 +12,7 @@ const WebhookEventTypeEnum = builder.enumType('WebhookEventType', {
   } satisfies Record<(typeof WEBHOOK_EVENT_TYPE_NAMES)[number], unknown>,
 });
 
-export const Webhook = builder.objectRef<WebhookRow>('Webhook').implement({
+const Webhook = builder.objectRef<WebhookRow>('Webhook').implement({
   fields: (t) => ({
     url: t.exposeString('url'),
     hasSecret: t.boolean({ resolve: (w) => w.secretCiphertext !== null }),

@@ -16,7 +16,7 @@ const Secret = z
   .max(256, 'The secret must be at most 256 characters');
 
 const MAX_OVERLAP_SECONDS = 30 * 86_400;
-export const DEFAULT_OVERLAP_SECONDS = 86_400;
+const DEFAULT_OVERLAP_SECONDS = 86_400;
 
 const SetInput = z.object({
   secret: Secret.nullish(),
@@ -48,7 +48,7 @@ export interface WebhooksDeps {
 }
 
 /** A Standard Webhooks secret: `whsec_` and 32 random bytes in base64. */
-export const generateWebhookSecret = () => `whsec_${randomBytes(32).toString('base64')}`;
+const generateWebhookSecret = () => `whsec_${randomBytes(32).toString('base64')}`;
 
 function parse<T>(schema: z.ZodType<T>, input: unknown): T {
   const parsed = schema.safeParse(input);
