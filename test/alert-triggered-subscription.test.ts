@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Database } from '../src/db/client.js';
 import { ADMIN_KEY, pushAlertSteps } from './helpers/push-alerts.js';
 import { createReceiver, type Receiver } from './helpers/receiver.js';
+import { subscribeSse } from './helpers/sse.js';
 import { createTestApp, type TestApp } from './helpers/test-app.js';
 import { backend, createTestDatabaseSource, type TestDatabaseSource } from './helpers/test-database.js';
 
@@ -29,37 +30,7 @@ afterAll(async () => {
   await source.destroy();
 });
 
-async function subscribe(apiKey: string) {
-  const controller = new AbortController();
-  const response = await t.app.fetch('http://127.0.0.1/graphql', {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', accept: 'text/event-stream', 'x-api-key': apiKey },
-    body: JSON.stringify({ query: SUBSCRIPTION }),
-    signal: controller.signal,
-  });
-  const reader = response.body!.getReader();
-  const decoder = new TextDecoder();
-  let buffered = '';
-  return {
-    status: response.status,
-    async next(): Promise<{ data?: { alertTriggered: Record<string, any> } }> {
-      for (;;) {
-        const end = buffered.indexOf('\n\n');
-        if (end >= 0) {
-          const message = buffered.slice(0, end);
-          buffered = buffered.slice(end + 2);
-          const data = message.split('\n').filter((l) => l.startsWith('data:')).map((l) => l.slice(5).trim()).join('\n');
-          if (data) return JSON.parse(data);
-          continue;
-        }
-        const { value, done } = await reader.read();
-        if (done) throw new Error('the stream ended');
-        buffered += decoder.decode(value, { stream: true });
-      }
-    },
-    close: () => controller.abort(),
-  };
-}
+const subscribe = (apiKey: string) => subscribeSse<{ alertTriggered: Record<string, any> }>(t.app, SUBSCRIPTION, apiKey);
 
 describe('alertTriggered over server-sent events', () => {
   it("streams each crossing of the viewer's alerts with the delivery that carries it, and no one else's", async () => {
