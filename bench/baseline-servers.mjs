@@ -12,7 +12,7 @@ const sql = postgres(url, { max: 10, onnotice: () => {} });
 
 const hashKey = (key) => createHash('sha256').update(key, 'utf8').digest('hex');
 const userOf = async (key) =>
-  key ? (await sql`select id, name, email, created_at from users where api_key_hash = ${hashKey(key)}`)[0] : undefined;
+  key ? (await sql`select u.id, u.name, u.email, u.created_at from api_keys k join users u on u.id = k.user_id where k.key_hash = ${hashKey(key)}`)[0] : undefined;
 const webhookOf = async (userId) => (await sql`select * from webhooks where user_id = ${userId}`)[0];
 const shape = (row) =>
   row && {
