@@ -1,4 +1,7 @@
+import type { Server } from 'node:http';
 import { describeDatabase, loadConfigOrExit, openRuntime } from './bootstrap.js';
+import type { DeliveryWorker } from './delivery/delivery-worker.js';
+import type { AlertEvaluator } from './modules/alerts/alert-evaluator.js';
 import { systemClock } from './clock.js';
 import { createHttpServer } from './http/server.js';
 import { createMetrics } from './metrics/metrics.js';
@@ -30,30 +33,21 @@ async function main(): Promise<void> {
     const code = (error as NodeJS.ErrnoException).code;
     throw new Error(code === 'EADDRINUSE' ? `port ${config.PORT} on ${config.HOST} is already in use (set PORT)` : String(error));
   }
-  const metricsServer = config.METRICS_PORT
-    ? await startMetricsServer(metrics, { port: config.METRICS_PORT, host: config.HOST, token: config.METRICS_TOKEN })
-    : null;
-  const worker = config.DELIVERY_WORKER ? createWorker({ database, config, clock: systemClock, logger, secretBox, metrics }) : null;
-  await worker?.start();
-  const evaluator = createEvaluator({ database, config, clock: systemClock, logger, secretBox });
-  await evaluator.start();
-  const shownHost = config.HOST === '0.0.0.0' || config.HOST === '::' ? 'localhost' : config.HOST;
-  logger.info('Alertwire is listening', {
-    graphiql: `http://${shownHost}:${config.PORT}/graphql`,
-    database: describeDatabase(database, config),
-    webhookPrivateNetworks: config.WEBHOOK_ALLOW_PRIVATE_NETWORKS
-      ? 'allowed (WEBHOOK_ALLOW_PRIVATE_NETWORKS=true): receivers on loopback/private addresses get deliveries'
-      : 'blocked (WEBHOOK_ALLOW_PRIVATE_NETWORKS=false)',
-  });
-
+  // /ready answers from here on, so a signal can arrive before the worker and the evaluator have
+  // started: the handlers are installed now, and a shutdown waits for the start to finish first.
+  let metricsServer: Server | null = null;
+  let worker: DeliveryWorker | null = null;
+  let evaluator: AlertEvaluator | null = null;
+  let starting: Promise<void> = Promise.resolve();
   let stopping = false;
   const shutdown = async (signal: string) => {
     if (stopping) return;
     stopping = true;
     logger.info('shutting down', { signal });
+    await starting.catch(() => {});
     // Requests in flight finish before the pool below closes; subscription streams are cut.
     await server.close();
-    await evaluator.stop(); // a pass in progress commits or rolls back; changes left wait in the database
+    await evaluator?.stop(); // a pass in progress commits or rolls back; changes left wait in the database
     metricsServer?.close();
     await worker?.stop(); // stops claiming, finishes sends in flight, releases the rest
     await app.dispose(); // closes the rate-limit store's Redis connection
@@ -63,6 +57,25 @@ async function main(): Promise<void> {
   };
   process.on('SIGINT', () => void shutdown('SIGINT'));
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
+
+  starting = (async () => {
+    metricsServer = config.METRICS_PORT
+      ? await startMetricsServer(metrics, { port: config.METRICS_PORT, host: config.HOST, token: config.METRICS_TOKEN })
+      : null;
+    worker = config.DELIVERY_WORKER ? createWorker({ database, config, clock: systemClock, logger, secretBox, metrics }) : null;
+    await worker?.start();
+    evaluator = createEvaluator({ database, config, clock: systemClock, logger, secretBox });
+    await evaluator.start();
+  })();
+  await starting;
+  const shownHost = config.HOST === '0.0.0.0' || config.HOST === '::' ? 'localhost' : config.HOST;
+  logger.info('Alertwire is listening', {
+    graphiql: `http://${shownHost}:${config.PORT}/graphql`,
+    database: describeDatabase(database, config),
+    webhookPrivateNetworks: config.WEBHOOK_ALLOW_PRIVATE_NETWORKS
+      ? 'allowed (WEBHOOK_ALLOW_PRIVATE_NETWORKS=true): receivers on loopback/private addresses get deliveries'
+      : 'blocked (WEBHOOK_ALLOW_PRIVATE_NETWORKS=false)',
+  });
 }
 
 main().catch((error: unknown) => {

@@ -42,6 +42,23 @@ function startServer(port: number, command = [process.execPath, compiled('src/ma
 }
 
 describe('npm start', () => {
+  it('stops cleanly on a SIGTERM that arrives as soon as the port answers, before the worker and evaluator have started', async () => {
+    const port = await freePort();
+    const server = startServer(port);
+    // /health answers once listening; the worker and the evaluator start after that.
+    for (;;) {
+      if (server.child.exitCode !== null) throw new Error(`server exited: ${server.output().stderr}`);
+      const up = await fetch(`http://127.0.0.1:${port}/health`).then((r) => r.ok, () => false);
+      if (up) break;
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    server.child.kill('SIGTERM');
+    // Without the handlers in place yet, the signal's default action killed it: exit code null.
+    expect(await server.exited).toBe(0);
+    expect(server.output().stdout).toContain('"msg":"stopped"');
+    expect(existsSync(path.join(server.dataDir, 'pgdata.lock'))).toBe(false);
+  });
+
   it('serves GraphQL on a fresh embedded database and stops cleanly on SIGTERM', async () => {
     const port = await freePort();
     const server = startServer(port);
