@@ -2,6 +2,7 @@ import { sql } from 'drizzle-orm';
 import { z } from 'zod';
 import type { Database, Db } from '../db/client.js';
 import type { webhookDeliveries } from '../db/tables.js';
+import { createUserChannelHub, type UserChannelHub } from '../db/user-channel-hub.js';
 
 export type DeliveryRow = typeof webhookDeliveries.$inferSelect;
 
@@ -51,72 +52,11 @@ export async function notifyDue(tx: Db): Promise<void> {
   await tx.execute(sql`select pg_notify(${DELIVERY_DUE_CHANNEL}, '')`);
 }
 
-export interface DeliveryEventHub {
-  /** Changes of one user's deliveries, from the moment this resolves. */
-  subscribe(userId: string): Promise<AsyncIterableIterator<DeliveryChange>>;
-  close(): Promise<void>;
-}
+export type DeliveryEventHub = UserChannelHub<DeliveryChange>;
 
-/** One LISTEN per process, fanned out in memory to the subscribers of each user. */
 export function createDeliveryEventHub(database: Pick<Database, 'listen'>): DeliveryEventHub {
-  const listeners = new Map<string, Set<(change: DeliveryChange) => void>>();
-  let listening: Promise<() => Promise<void>> | null = null;
-
-  const onPayload = (payload: string) => {
-    let change: DeliveryChange;
-    try {
-      change = DeliveryChangeSchema.parse(JSON.parse(payload));
-    } catch {
-      return;
-    }
-    for (const listener of listeners.get(change.userId) ?? []) listener(change);
-  };
-
-  return {
-    async subscribe(userId) {
-      listening ??= database.listen(DELIVERY_CHANGED_CHANNEL, onPayload).catch((error: unknown) => {
-        listening = null; // let the next subscriber try again
-        throw error;
-      });
-      await listening;
-      const queue: DeliveryChange[] = [];
-      let wake: (() => void) | null = null;
-      let done = false;
-      const listener = (change: DeliveryChange) => {
-        queue.push(change);
-        wake?.();
-      };
-      const set = listeners.get(userId) ?? new Set();
-      set.add(listener);
-      listeners.set(userId, set);
-      const stop = () => {
-        done = true;
-        set.delete(listener);
-        if (set.size === 0) listeners.delete(userId);
-        wake?.();
-      };
-      const iterator: AsyncIterableIterator<DeliveryChange> = {
-        async next() {
-          while (!done && queue.length === 0) await new Promise<void>((resolve) => (wake = resolve));
-          wake = null;
-          if (queue.length > 0) return { value: queue.shift()!, done: false };
-          return { value: undefined, done: true };
-        },
-        async return() {
-          stop();
-          return { value: undefined, done: true };
-        },
-        [Symbol.asyncIterator]() {
-          return iterator;
-        },
-      };
-      return iterator;
-    },
-    async close() {
-      listeners.clear();
-      const unlisten = await listening?.catch(() => null);
-      listening = null;
-      await unlisten?.().catch(() => {});
-    },
-  };
+  return createUserChannelHub(database, DELIVERY_CHANGED_CHANNEL, (payload) => {
+    const change = DeliveryChangeSchema.parse(JSON.parse(payload));
+    return [{ userId: change.userId, event: change }];
+  });
 }
