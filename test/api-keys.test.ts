@@ -317,6 +317,17 @@ describe('the migration of existing keys', () => {
     expect(await keysOf(legacyKey)).toEqual([expect.objectContaining({ name: 'default', prefix: 'aw_…' })]);
   });
 
+  it('registration also writes users.api_key_hash, so the previous release still authenticates the user after a rollback; revoking clears it', async () => {
+    const user = await t.register();
+    const legacyRow = async () => (await t.database.db.select().from(users).where(eq(users.id, user.userId)))[0]!;
+    // What the previous release does to authenticate: look the hash up in users.
+    expect((await legacyRow()).apiKeyHash).toBe(hashApiKey(user.apiKey));
+    const spare = await create(user.apiKey, 'spare');
+    const [first] = (await keysOf(user.apiKey)).filter((k: { name: string }) => k.name === 'default');
+    expect((await t.gql(REVOKE, { apiKey: spare.apiKey, variables: { id: first.id } })).body.data!.revokeApiKey.__typename).toBe('RevokeApiKeySuccess');
+    expect((await legacyRow()).apiKeyHash).toBeNull();
+  });
+
   it('a moved legacy key, once revoked, does not come back from users.api_key_hash', async () => {
     const legacyKey = 'aw_revoked-legacy-key-must-stay-revoked-000000003';
     const [user] = await t.database.db

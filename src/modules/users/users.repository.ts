@@ -9,7 +9,7 @@ const publicColumns = { id: users.id, name: users.name, email: users.email, crea
 
 export function usersRepository(db: Db) {
   return {
-    async insert(values: { name: string; email: string; createdAt: Date }): Promise<User> {
+    async insert(values: { name: string; email: string; createdAt: Date; apiKeyHash?: string }): Promise<User> {
       const [row] = await db.insert(users).values(values).returning(publicColumns);
       return row!;
     },

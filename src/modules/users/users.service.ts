@@ -31,7 +31,9 @@ export function usersService(deps: { db: Db; clock: Clock; apiKeys: Pick<ApiKeys
       try {
         // The first key is an ordinary key named `default`: it can be listed, replaced and revoked.
         const user = await deps.db.transaction(async (tx) => {
-          const inserted = await usersRepository(tx).insert({ ...parsed.data, createdAt });
+          // The legacy column too, for one release: a rollback to the previous release (which reads
+          // only users.api_key_hash) must still authenticate users registered by this one.
+          const inserted = await usersRepository(tx).insert({ ...parsed.data, createdAt, apiKeyHash: keyHash });
           await apiKeysRepository(tx).insert({ userId: inserted.id, name: DEFAULT_KEY_NAME, keyHash, prefix, createdAt });
           return inserted;
         });
