@@ -61,8 +61,8 @@ export interface DeliveryWorkerDeps {
   workerId?: string;
   lookup?: LookupFn;
   sender?: HttpSender;
-  /** Told of every recorded attempt (the webhook's health: auto-disable); must not throw. */
-  onRecorded?: (row: DeliveryRow) => Promise<void>;
+  /** Told of every recorded attempt and the URL it went to (the webhook's health: auto-disable); must not throw. */
+  onRecorded?: (row: DeliveryRow, url: string) => Promise<void>;
   /** Told of every attempt as it ends (metrics). */
   observeAttempt?: (outcome: AttemptOutcome) => void;
 }
@@ -198,7 +198,7 @@ export function createDeliveryWorker(deps: DeliveryWorkerDeps): DeliveryWorker {
         status: recorded.status,
         failureKind: outcome.failureKind,
       });
-      await deps.onRecorded?.(recorded);
+      await deps.onRecorded?.(recorded, endpoint.url);
     }
   }
 

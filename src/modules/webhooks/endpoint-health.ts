@@ -19,12 +19,19 @@ export interface EndpointHealthDeps {
 
 const GONE = 410;
 
-/** One batch's finished deliveries per user, in the order they finished. */
-export function healthChanges(rows: DeliveryRow[]): HealthChange[] {
-  const byUser = new Map<string, HealthChange>();
-  for (const row of rows) {
-    const change = byUser.get(row.userId) ?? { userId: row.userId, reset: false, failures: 0, firstFailureAt: null, gone: false };
-    byUser.set(row.userId, change);
+/** A delivery after an attempt, and the URL that attempt went to. */
+export interface RecordedAttempt {
+  row: DeliveryRow;
+  url: string;
+}
+
+/** One batch's finished deliveries per user and attempted URL, in the order they finished. */
+export function healthChanges(attempts: RecordedAttempt[]): HealthChange[] {
+  const byEndpoint = new Map<string, HealthChange>();
+  for (const { row, url } of attempts) {
+    const key = `${row.userId} ${url}`;
+    const change = byEndpoint.get(key) ?? { userId: row.userId, url, reset: false, failures: 0, firstFailureAt: null, gone: false };
+    byEndpoint.set(key, change);
     if (row.httpStatus === GONE) change.gone = true;
     if (row.status === 'DELIVERED') Object.assign(change, { reset: true, failures: 0, firstFailureAt: null });
     if (row.status === 'FAILED') {
@@ -32,7 +39,7 @@ export function healthChanges(rows: DeliveryRow[]): HealthChange[] {
       change.firstFailureAt ??= row.completedAt;
     }
   }
-  return [...byUser.values()];
+  return [...byEndpoint.values()];
 }
 
 /**
@@ -60,7 +67,7 @@ export function endpointHealth(deps: EndpointHealthDeps) {
     const { userId } = state;
     const disabled = await deps.db.transaction(async (tx) => {
       // The state was read before this transaction: the UPDATE checks the rule again.
-      const rule: DisableRule = state.gone ? { gone: true } : ruleFor(now);
+      const rule: DisableRule = state.gone ? { gone: true, url: state.url } : ruleFor(now);
       const row = await webhooksRepository(tx).disable(userId, reason, now, rule);
       if (!row) return false;
       await deps.skipPending(tx, userId, `Not sent: the webhook was disabled (${reason}); enableWebhook re-activates it`);
@@ -70,11 +77,11 @@ export function endpointHealth(deps: EndpointHealthDeps) {
     if (disabled) deps.logger.warn('webhook disabled', { userId, reason });
   }
 
-  const writer = createGroupCommit(async (rows: DeliveryRow[]) => {
-    const changes = healthChanges(rows);
+  const writer = createGroupCommit(async (attempts: RecordedAttempt[]) => {
+    const changes = healthChanges(attempts);
     const states = await deps.db.transaction(async (tx) => {
       const repo = webhooksRepository(tx);
-      await repo.lockInOrder(changes.map((c) => c.userId));
+      await repo.lockInOrder([...new Set(changes.map((c) => c.userId))]);
       return repo.recordHealth(changes);
     });
     const now = clock.now();
@@ -82,15 +89,18 @@ export function endpointHealth(deps: EndpointHealthDeps) {
       const reason = state.isActive ? reasonFor(state, now) : null;
       if (reason) await disable(state, reason, now);
     }
-    return rows.map(() => undefined);
+    return attempts.map(() => undefined);
   });
 
   return {
-    /** For the worker: every recorded attempt. Only finished deliveries and 410s matter. */
-    async recorded(row: DeliveryRow): Promise<void> {
+    /**
+     * For the worker: every recorded attempt and the URL it went to (the user may have changed
+     * the webhook's URL since). Only finished deliveries and 410s matter.
+     */
+    async recorded(row: DeliveryRow, url: string): Promise<void> {
       if (row.status === 'PENDING' && row.httpStatus !== GONE) return;
       try {
-        await writer.submit(row);
+        await writer.submit({ row, url });
       } catch (error) {
         deps.logger.error('could not record the webhook health of a delivery', { deliveryId: row.id, error });
       }

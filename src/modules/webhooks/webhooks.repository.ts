@@ -15,6 +15,8 @@ export interface WebhookValues {
 /** Outcomes of one user's finished deliveries in one batch, for the run of consecutive failures. */
 export interface HealthChange {
   userId: string;
+  /** The URL these attempts went to: they count only while it is still the webhook's URL. */
+  url: string;
   /** A delivery was DELIVERED: the run restarts from the failures after it. */
   reset: boolean;
   failures: number;
@@ -25,6 +27,7 @@ export interface HealthChange {
 
 export interface HealthState {
   userId: string;
+  url: string;
   consecutiveFailures: number;
   failingSince: Date | null;
   isActive: boolean;
@@ -32,7 +35,7 @@ export interface HealthState {
 }
 
 /** What must still hold when the webhook is disabled: the run of failures (read again, not from a stale state), or a 410. */
-export type DisableRule = { gone: true } | { gone: false; minFailures: number; failingSinceAtMost: Date };
+export type DisableRule = { gone: true; url: string } | { gone: false; minFailures: number; failingSinceAtMost: Date };
 
 const ACTIVE = { isActive: true, disabledAt: null, disabledReason: null, consecutiveFailures: 0, failingSince: null };
 const NO_ROTATION = { previousSecretCiphertext: null, previousSecretKeyId: null, previousSecretExpiresAt: null, secretRotatedAt: null };
@@ -81,8 +84,9 @@ export function webhooksRepository(db: Db) {
      * restarted the run since it was read); undefined when it does not, or the webhook is gone.
      */
     async disable(userId: string, reason: string, now: Date, rule: DisableRule): Promise<WebhookRow | undefined> {
+      // A 410 speaks for the URL that answered it: a URL changed since then stays active.
       const stillFailing = rule.gone
-        ? undefined
+        ? eq(webhooks.url, rule.url)
         : and(gte(webhooks.consecutiveFailures, rule.minFailures), lte(webhooks.failingSince, rule.failingSinceAtMost));
       const [row] = await db
         .update(webhooks)
@@ -113,6 +117,7 @@ export function webhooksRepository(db: Db) {
       const batch = JSON.stringify(
         changes.map((c) => ({
           user_id: c.userId,
+          url: c.url,
           reset: c.reset,
           failures: c.failures,
           first_failure_at: c.firstFailureAt?.toISOString() ?? null,
@@ -121,6 +126,7 @@ export function webhooksRepository(db: Db) {
       );
       const rows = await queryRows<{
         user_id: string;
+        url: string;
         consecutive_failures: number;
         failing_since: string | Date | null;
         is_active: boolean;
@@ -129,17 +135,18 @@ export function webhooksRepository(db: Db) {
         db,
         sql`with v as (
               select * from jsonb_to_recordset(${batch}::jsonb)
-                as r(user_id uuid, reset boolean, failures int, first_failure_at timestamptz, gone boolean))
+                as r(user_id uuid, url text, reset boolean, failures int, first_failure_at timestamptz, gone boolean))
             update webhooks as w set
               consecutive_failures = (case when v.reset then 0 else w.consecutive_failures end) + v.failures,
               failing_since = case when v.failures = 0 then (case when v.reset then null else w.failing_since end)
                                    else coalesce(case when v.reset then null else w.failing_since end, v.first_failure_at) end
             from v
-            where w.user_id = v.user_id and (v.failures > 0 or v.gone or (v.reset and w.consecutive_failures > 0))
-            returning w.user_id, w.consecutive_failures, w.failing_since, w.is_active, v.gone /* recordHealth */`,
+            where w.user_id = v.user_id and w.url = v.url and (v.failures > 0 or v.gone or (v.reset and w.consecutive_failures > 0))
+            returning w.user_id, w.url, w.consecutive_failures, w.failing_since, w.is_active, v.gone /* recordHealth */`,
       );
       return rows.map((r) => ({
         userId: r.user_id,
+        url: r.url,
         consecutiveFailures: r.consecutive_failures,
         failingSince: r.failing_since === null ? null : new Date(r.failing_since),
         isActive: r.is_active,
