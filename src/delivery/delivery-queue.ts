@@ -11,6 +11,10 @@ export type { DeliveryRow };
 
 export const WEBHOOK_DELETED_REASON = 'Webhook deleted before delivery';
 
+/** Why a delivery ends SKIPPED: its webhook was disabled (the disable's own reason inside). */
+export const webhookDisabledReason = (disabledReason: string | null) =>
+  `Not sent: the webhook is disabled (${disabledReason ?? 'no reason given'}); enableWebhook re-activates it`;
+
 // Long texts from receivers or resolvers must not push a change over the NOTIFY payload limit.
 const MAX_TEXT = 500;
 const clip = (text: string | null) => (text && text.length > MAX_TEXT ? `${text.slice(0, MAX_TEXT - 1)}…` : text);
@@ -182,16 +186,19 @@ export async function renewLeases(
   return rows.map((row) => (held.has(row.id) ? { ...row, leaseUntil } : null));
 }
 
-/** Ends a delivery the owner still holds as FAILED without an attempt, e.g. when its endpoint cannot be used. */
+/**
+ * Ends a delivery the owner still holds without an attempt: FAILED when its endpoint cannot be
+ * used, SKIPPED when its webhook was disabled after the claim.
+ */
 export async function failClaimed(
   db: Db,
-  options: { row: DeliveryRow; owner: string; reason: string; now: Date },
+  options: { row: DeliveryRow; owner: string; reason: string; now: Date; status?: typeof FAILED | typeof SKIPPED },
 ): Promise<DeliveryRow | null> {
-  const { row, owner, reason, now } = options;
+  const { row, owner, reason, now, status = FAILED } = options;
   return db.transaction(async (tx) => {
     const [failed] = await tx
       .update(webhookDeliveries)
-      .set({ status: FAILED, failureReason: clip(reason), completedAt: now, nextAttemptAt: null, leaseOwner: null, leaseUntil: null })
+      .set({ status, failureReason: clip(reason), completedAt: now, nextAttemptAt: null, leaseOwner: null, leaseUntil: null })
       .where(stillHeld(row, owner))
       .returning();
     await notifyChanged(tx, failed ? [failed] : []);

@@ -5,14 +5,15 @@ import type { Logger } from '../logger.js';
 import { AttemptRecorder } from './attempt-recorder.js';
 import { Claimer } from './claimer.js';
 import { DELIVERY_DUE_CHANNEL } from './delivery-events.js';
-import { failClaimed, releaseLeases, WEBHOOK_DELETED_REASON, type DeliveryRow } from './delivery-queue.js';
+import { failClaimed, releaseLeases, WEBHOOK_DELETED_REASON, webhookDisabledReason, type DeliveryRow } from './delivery-queue.js';
+import { SKIPPED } from './delivery-status.js';
 import { EndpointBreakers } from './endpoint-breaker.js';
 import { createHttpSender, type AttemptOutcome, type HttpSender, type LookupFn } from './http-sender.js';
 import { SendSlots } from './send-slots.js';
 
 /**
- * Where and how a user's deliveries go right now; null when the user has no active webhook.
- * Throws EndpointUnusable when the endpoint exists but can never be sent to as stored; any
+ * Where and how a user's deliveries go right now; null when the user has no webhook, and
+ * EndpointDisabled thrown when it is disabled. Throws EndpointUnusable when the endpoint exists but can never be sent to as stored; any
  * other error is taken as passing (the row is tried again once its lease ends).
  */
 interface Endpoint {
@@ -28,6 +29,14 @@ export type ResolveEndpoint = (userId: string) => Promise<Endpoint | null>;
 
 // A lease with less than the send timeout plus this left is renewed before the send.
 const LEASE_MARGIN_MS = 5_000;
+
+/** The webhook was disabled after the row was claimed: the delivery ends SKIPPED, as the others were. */
+export class EndpointDisabled extends Error {
+  constructor(readonly disabledReason: string | null) {
+    super('The webhook is disabled');
+    this.name = 'EndpointDisabled';
+  }
+}
 
 /** The endpoint cannot be used until someone fixes it: the delivery ends FAILED with this message. */
 export class EndpointUnusable extends Error {
@@ -143,6 +152,11 @@ export function createDeliveryWorker(deps: DeliveryWorkerDeps): DeliveryWorker {
       if (!endpoint) await failClaimed(db, { row, owner: id, reason: WEBHOOK_DELETED_REASON, now: clock.now() });
       return endpoint;
     } catch (error) {
+      if (error instanceof EndpointDisabled) {
+        const reason = webhookDisabledReason(error.disabledReason);
+        await failClaimed(db, { row, owner: id, reason, now: clock.now(), status: SKIPPED });
+        return null;
+      }
       if (!(error instanceof EndpointUnusable)) throw error;
       logger.error('delivery failed: its endpoint cannot be used', { deliveryId: row.id, workerId: id, error });
       await failClaimed(db, { row, owner: id, reason: error.message, now: clock.now() });

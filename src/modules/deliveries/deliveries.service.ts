@@ -8,6 +8,7 @@ import {
   latestWithDedupeKey,
   recordSkipped,
   WEBHOOK_DELETED_REASON,
+  webhookDisabledReason,
   type NewDelivery,
 } from '../../delivery/delivery-queue.js';
 import { FAILED, SKIPPED } from '../../delivery/delivery-status.js';
@@ -36,8 +37,6 @@ export interface EnqueueOptions {
 
 type WebhookRow = NonNullable<Awaited<ReturnType<ReturnType<typeof deliveriesRepository>['lockWebhook']>>>;
 
-const skippedReason = (webhook: WebhookRow) =>
-  `Not sent: the webhook is disabled (${webhook.disabledReason ?? 'no reason given'}); enableWebhook re-activates it`;
 
 export function deliveriesService(deps: DeliveriesDeps) {
   const { config, clock } = deps;
@@ -73,7 +72,7 @@ export function deliveriesService(deps: DeliveriesDeps) {
       const delivery = { ...newDelivery(userId, webhook, payload, clock.now()), dedupeKey: options.dedupeKey };
       const row = webhook.isActive
         ? (await enqueueDeliveries(tx, [delivery]))[0]!
-        : await recordSkipped(tx, { ...delivery, reason: skippedReason(webhook) });
+        : await recordSkipped(tx, { ...delivery, reason: webhookDisabledReason(webhook.disabledReason) });
       return { ...toChange(row), attemptLog: [] };
     });
   }
@@ -130,10 +129,13 @@ export function deliveriesService(deps: DeliveriesDeps) {
       await failPending(tx, { userId }, WEBHOOK_DELETED_REASON, clock.now());
     },
 
-    /** Ends the user's pending deliveries as SKIPPED because the webhook is being disabled; those being sent finish. */
-    async skipPending(tx: Db, userId: string, reason: string): Promise<void> {
+    /**
+     * Ends the user's pending deliveries as SKIPPED because the webhook is being disabled (for
+     * `disabledReason`); those being sent finish, those claimed but not sent end SKIPPED in the worker.
+     */
+    async skipPending(tx: Db, userId: string, disabledReason: string): Promise<void> {
       const now = clock.now();
-      await failPending(tx, { userId, unleasedAt: now }, reason, now, SKIPPED);
+      await failPending(tx, { userId, unleasedAt: now }, webhookDisabledReason(disabledReason), now, SKIPPED);
     },
 
     /**
@@ -161,7 +163,7 @@ export function deliveriesService(deps: DeliveriesDeps) {
         if (!webhook || !acceptsEvent(webhook.events, item.payload.event)) continue;
         const delivery = newDelivery(item.userId, webhook, item.payload, now);
         if (webhook.isActive) sendable.push({ index, delivery });
-        else await recordSkipped(tx, { ...delivery, reason: skippedReason(webhook) });
+        else await recordSkipped(tx, { ...delivery, reason: webhookDisabledReason(webhook.disabledReason) });
       }
       const rows = await enqueueDeliveries(tx, sendable.map((s) => s.delivery));
       const result: (DeliveryView | null)[] = items.map(() => null);

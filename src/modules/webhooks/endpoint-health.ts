@@ -14,7 +14,7 @@ export interface EndpointHealthDeps {
   disableAfterFailures: number;
   disableAfterMs: number;
   /** Ends the user's pending deliveries as skipped when the webhook is disabled (the deliveries service). */
-  skipPending: (tx: Db, userId: string, reason: string) => Promise<void>;
+  skipPending: (tx: Db, userId: string, disabledReason: string) => Promise<void>;
 }
 
 const GONE = 410;
@@ -70,7 +70,7 @@ export function endpointHealth(deps: EndpointHealthDeps) {
       const rule: DisableRule = state.gone ? { gone: true, url: state.url } : ruleFor(now);
       const row = await webhooksRepository(tx).disable(userId, reason, now, rule);
       if (!row) return false;
-      await deps.skipPending(tx, userId, `Not sent: the webhook was disabled (${reason}); enableWebhook re-activates it`);
+      await deps.skipPending(tx, userId, reason);
       await notifyWebhookUpdated(tx, userId);
       return true;
     });

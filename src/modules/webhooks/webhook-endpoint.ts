@@ -1,7 +1,7 @@
 import type { Clock } from '../../clock.js';
 import type { Db } from '../../db/client.js';
 import type { Logger } from '../../logger.js';
-import { EndpointUnusable, type ResolveEndpoint } from '../../delivery/delivery-worker.js';
+import { EndpointDisabled, EndpointUnusable, type ResolveEndpoint } from '../../delivery/delivery-worker.js';
 import type { SecretBox } from './secret-box.js';
 import { webhooksRepository } from './webhooks.repository.js';
 
@@ -31,7 +31,8 @@ export function webhookEndpoints(deps: { db: Db; clock: Clock; secretBox: Secret
   };
   return async (userId) => {
     const webhook = await repo.findByUser(userId);
-    if (!webhook?.isActive) return null;
+    if (!webhook) return null;
+    if (!webhook.isActive) throw new EndpointDisabled(webhook.disabledReason);
     const secret = open(webhook.secretCiphertext, webhook.secretKeyId);
     const overlapping = webhook.previousSecretExpiresAt !== null && webhook.previousSecretExpiresAt > deps.clock.now();
     const previous = secret && overlapping ? openPrevious(userId, webhook.previousSecretCiphertext, webhook.previousSecretKeyId) : null;
