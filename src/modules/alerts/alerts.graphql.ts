@@ -181,7 +181,7 @@ builder.queryField('triggeredAlerts', (t) =>
     type: TriggeredAlertsReportRef,
     description:
       'Evaluates every alert of the viewer now. When at least one alert triggered and the viewer has an active webhook, one delivery is created and returned in `delivery`; with the same triggered alerts on the same quotes as the last time, that earlier delivery is returned instead of a new one.',
-    resolve: (_root, _args, ctx) => ctx.services.alerts.check(requireViewer(ctx).id, ctx.requestId),
+    resolve: (_root, _args, ctx) => ctx.services.alerts.check(requireViewer(ctx).id, ctx),
   }),
 );
 
