@@ -1,4 +1,3 @@
-import { codedError } from './errors.js';
 import type { Logger } from './logger.js';
 import type { ApiKeysService } from './modules/api-keys/api-keys.service.js';
 import type { AlertsService } from './modules/alerts/alerts.service.js';
@@ -31,16 +30,4 @@ export interface Context {
   clientAddress: string;
   /** This request's rate-limit state: charges root fields, feeds the X-RateLimit-* headers. */
   rateLimit: RequestRateLimit;
-}
-
-export function requireViewer(ctx: Context): User {
-  if (!ctx.viewer) {
-    throw codedError(
-      'UNAUTHENTICATED',
-      ctx.isAdmin
-        ? 'The admin key may only call upsertQuotes'
-        : 'A valid API key is required: send X-API-Key: <key> or Authorization: Bearer <key>',
-    );
-  }
-  return ctx.viewer;
 }
