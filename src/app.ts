@@ -1,15 +1,13 @@
-import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
-import { GraphQLError } from 'graphql';
 import { createYoga, type YogaServerInstance } from 'graphql-yoga';
 import type { Clock } from './clock.js';
 import type { Context, Services } from './context.js';
 import type { Database } from './db/client.js';
-import { isDatabaseUnavailable, serviceUnavailable } from './db/unavailable.js';
 import type { Config } from './env.js';
 import { corsOptions } from './http/cors.js';
 import { useCsrfPrevention } from './http/csrf.plugin.js';
 import { useGetParamsCheck } from './http/get-params.plugin.js';
+import { maskError, maskOutsideExecution, useMaskedErrorsWithRequestId } from './http/masked-errors.plugin.js';
 import { graphiqlOptions, renderGraphiQL } from './http/graphiql.js';
 import { useGraphQLSSESingleConnection } from './http/graphql-sse.plugin.js';
 import { useMultipartSubscriptions } from './http/multipart-subscriptions.plugin.js';
@@ -18,6 +16,7 @@ import { useNestingLimit } from './http/nesting-limit.plugin.js';
 import { useReadiness } from './http/readiness.plugin.js';
 import { useRejectNulBytes } from './http/reject-nul-bytes.plugin.js';
 import { useRequestBodyLimits } from './http/request-body.plugin.js';
+import { requestIdOf, useRequestId, type RequestIdServerContext } from './http/request-id.plugin.js';
 import { useStatusCodes } from './http/status-codes.plugin.js';
 import { useStreamLimit } from './http/stream-limit.plugin.js';
 import { limitRootFields } from './rate-limit/limit-root-fields.js';
@@ -59,7 +58,7 @@ export interface AppDeps {
   metrics?: Metrics;
 }
 
-interface ServerContext {
+interface ServerContext extends RequestIdServerContext {
   req?: IncomingMessage;
 }
 
@@ -176,13 +175,6 @@ export function createApp(deps: AppDeps): App {
   const services = createServices(deps);
   const rateLimiter = createRateLimiter({ config, clock: deps.clock, logger, options: deps.rateLimit });
   limitRootFields(schema);
-  // Nothing in the request can run without its viewer: an unreachable database answers 503 here.
-  const authenticate = (apiKey: string) =>
-    services.users.authenticate(apiKey).catch((error: unknown) => {
-      if (!isDatabaseUnavailable(error)) throw error;
-      logger.warn('database unavailable', { error });
-      throw serviceUnavailable();
-    });
   const metrics = deps.metrics ?? createMetrics();
   metrics.watchQueue(deps.database.db, deps.clock);
 
@@ -200,29 +192,9 @@ export function createApp(deps: AppDeps): App {
     // useRequestBodyLimits already refuses bodies over 100 kB and hands on the bytes it read;
     // yoga's own limit would pipe every body through a second stream on top (~8 % of a read).
     maxRequestBodySize: false,
-    maskedErrors: {
-      maskError(error) {
-        const original = isGraphQLError(error) ? error.originalError : error;
-        if (isGraphQLError(error) && (!original || isGraphQLError(original))) return withoutOriginalError(error);
-        if (isDatabaseUnavailable(original)) {
-          logger.warn('database unavailable', { error: original });
-          const unavailable = serviceUnavailable();
-          return new GraphQLError(unavailable.message, {
-            nodes: isGraphQLError(error) ? error.nodes : undefined,
-            path: isGraphQLError(error) ? error.path : undefined,
-            extensions: unavailable.extensions,
-          });
-        }
-        const requestId = randomUUID();
-        logger.error('unexpected error', { requestId, error: original });
-        return new GraphQLError('Unexpected error.', {
-          nodes: isGraphQLError(error) ? error.nodes : undefined,
-          path: isGraphQLError(error) ? error.path : undefined,
-          extensions: { code: 'INTERNAL', requestId },
-        });
-      },
-    },
+    maskedErrors: { maskError: maskOutsideExecution(logger) },
     plugins: [
+      useRequestId(),
       useRequestBodyLimits(),
       useGetParamsCheck('/graphql'),
       useGraphQLSSESingleConnection('/graphql', async (key) => Boolean(await services.users.authenticate(key))),
@@ -236,37 +208,29 @@ export function createApp(deps: AppDeps): App {
       useRateLimitHeaders(rateLimiter),
       useReadiness(deps.database.db),
       useMetrics(metrics, { token: config.METRICS_TOKEN, serve: !config.METRICS_PORT }),
+      useMaskedErrorsWithRequestId(),
     ],
-    context: async ({ request, req }): Promise<Context> => {
+    context: async ({ request, req, requestId = requestIdOf(request) }): Promise<Context> => {
+      const requestLogger = logger.child({ requestId });
       const apiKey = readApiKey(request.headers);
       const isAdmin = apiKey !== null && !!config.ADMIN_API_KEY && timingSafeEqualText(apiKey, config.ADMIN_API_KEY);
-      const viewer = apiKey && !isAdmin ? ((await authenticate(apiKey)) ?? null) : null;
+      // Nothing in the request can run without its viewer: an unreachable database answers 503 here.
+      const viewer = apiKey && !isAdmin
+        ? ((await services.users.authenticate(apiKey).catch((error: unknown) => {
+            throw maskError(error, { requestId, logger: requestLogger });
+          })) ?? null)
+        : null;
       return {
         viewer,
         isAdmin,
         services,
-        requestId: randomUUID(),
+        requestId,
+        logger: requestLogger,
         clientAddress: clientAddress(request, req, config.TRUST_PROXY),
         rateLimit: rateLimiter.startRequest(request),
       };
     },
   });
-}
-
-// By name, not instanceof: graphql can be loaded twice (ESM and CJS) and the check must hold for both.
-function isGraphQLError(error: unknown): error is GraphQLError {
-  return error instanceof Error && error.name === 'GraphQLError';
-}
-
-/**
- * Yoga's request-parse errors carry the parser's message, which quotes the client's body back.
- * The name stays: yoga answers 400 rather than 200 because a non-GraphQL original error exists.
- */
-function withoutOriginalError(error: GraphQLError): GraphQLError {
-  const original = error.extensions?.originalError as { name?: string } | undefined;
-  if (!original) return error;
-  const extensions = { ...error.extensions, originalError: { name: original.name, message: error.message } };
-  return new GraphQLError(error.message, { nodes: error.nodes, path: error.path, extensions });
 }
 
 function clientAddress(request: Request, req: IncomingMessage | undefined, trustProxy: boolean): string {

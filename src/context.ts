@@ -1,4 +1,4 @@
-import { codedError } from './errors.js';
+import type { Logger } from './logger.js';
 import type { ApiKeysService } from './modules/api-keys/api-keys.service.js';
 import type { AlertsService } from './modules/alerts/alerts.service.js';
 import type { DeliveriesService } from './modules/deliveries/deliveries.service.js';
@@ -23,21 +23,11 @@ export interface Context {
   /** True when the request presented ADMIN_API_KEY; the admin is not a user. */
   isAdmin: boolean;
   services: Services;
+  /** One id per request: every line of `logger`, a masked error's requestId, the X-Request-Id header. */
   requestId: string;
+  logger: Logger;
   /** The peer address, or the last X-Forwarded-For entry (the proxy's) when TRUST_PROXY is on. */
   clientAddress: string;
   /** This request's rate-limit state: charges root fields, feeds the X-RateLimit-* headers. */
   rateLimit: RequestRateLimit;
-}
-
-export function requireViewer(ctx: Context): User {
-  if (!ctx.viewer) {
-    throw codedError(
-      'UNAUTHENTICATED',
-      ctx.isAdmin
-        ? 'The admin key may only call upsertQuotes'
-        : 'A valid API key is required: send X-API-Key: <key> or Authorization: Bearer <key>',
-    );
-  }
-  return ctx.viewer;
 }

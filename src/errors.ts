@@ -103,11 +103,24 @@ export function codedError(code: ErrorCode, message: string, extensions: Record<
 }
 
 /** For fields whose payload has no union to carry a ValidationError: BAD_USER_INPUT with the fields. */
-export function badUserInput(error: ValidationError): GraphQLError {
+function badUserInput(error: ValidationError): GraphQLError {
   return codedError('BAD_USER_INPUT', error.message, { validationError: 'ValidationError', fields: error.fields });
 }
 
-/** Maps zod issues to the schema's field paths. */
-export function validationErrorFromZod(issues: { path: PropertyKey[]; message: string }[]): ValidationError {
-  return new ValidationError(issues.map((i) => ({ path: i.path.map(String), message: i.message })));
+/** Runs a resolver of such a field, turning its ValidationError into badUserInput. */
+export async function withBadUserInput<T>(run: () => Promise<T>): Promise<T> {
+  try {
+    return await run();
+  } catch (error) {
+    throw error instanceof ValidationError ? badUserInput(error) : error;
+  }
+}
+
+/** zod issues as the schema's field paths, each below `prefix` (the argument that was parsed). */
+export function fieldIssues(issues: readonly { path: PropertyKey[]; message: string }[], prefix: (string | number)[] = []): FieldIssue[] {
+  return issues.map((i) => ({ path: [...prefix, ...i.path].map(String), message: i.message }));
+}
+
+export function validationErrorFromZod(issues: readonly { path: PropertyKey[]; message: string }[], prefix: (string | number)[] = []): ValidationError {
+  return new ValidationError(fieldIssues(issues, prefix));
 }

@@ -41,7 +41,7 @@ describe('CORS', () => {
     const res = await post(t, 'https://anywhere.example');
     expect(res.headers.get('access-control-allow-credentials')).toBeNull();
     expect(res.headers.get('access-control-expose-headers')).toBe(
-      'X-RateLimit-Limit, X-RateLimit-Remaining, X-RateLimit-Reset, Retry-After',
+      'X-RateLimit-Limit, X-RateLimit-Remaining, X-RateLimit-Reset, Retry-After, X-Request-Id',
     );
   });
 

@@ -136,8 +136,26 @@ describe('masked errors', () => {
     expect(error!.extensions!.code).toBe('INTERNAL');
     expect(JSON.stringify(res.body)).not.toMatch(/webhooks|relation|select/i);
 
+    expect(res.headers.get('x-request-id')).toBe(error!.extensions!.requestId);
     const logged = t.logs.find((l) => l.requestId === error!.extensions!.requestId);
     expect(logged).toMatchObject({ level: 'error', msg: 'unexpected error' });
     expect(JSON.stringify(logged)).toMatch(/webhooks/);
+  });
+});
+
+describe('request id', () => {
+  it('answers every request with a new X-Request-Id', async () => {
+    const [a, b] = await Promise.all([t.gql('{ __typename }'), t.gql('{ __typename }')]);
+    expect(a.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
+    expect(b.headers.get('x-request-id')).not.toBe(a.headers.get('x-request-id'));
+  });
+
+  it("keeps a proxy's short, plain X-Request-Id and replaces any other", async () => {
+    const kept = await t.gql('{ __typename }', { headers: { 'x-request-id': 'edge-7f3a.9:1' } });
+    expect(kept.headers.get('x-request-id')).toBe('edge-7f3a.9:1');
+    for (const bad of ['a'.repeat(129), 'has space', 'quote"d', '']) {
+      const res = await t.gql('{ __typename }', { headers: { 'x-request-id': bad } });
+      expect(res.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
+    }
   });
 });

@@ -11,6 +11,17 @@ describe('structured log', () => {
     expect(JSON.parse(lines[0]!)).toMatchObject({ level: 'warn', msg: 'shown', deliveryId: 'd1' });
   });
 
+  it('writes the fields of a child logger (a request id) on each of its lines', () => {
+    const lines: string[] = [];
+    const request = createLogger('info', (l) => lines.push(l)).child({ requestId: 'r-1' });
+    request.info('first');
+    request.child({ userId: 'u-1' }).error('second', { alertId: 'a-1' });
+    expect(lines.map((l) => JSON.parse(l))).toMatchObject([
+      { level: 'info', msg: 'first', requestId: 'r-1' },
+      { level: 'error', msg: 'second', requestId: 'r-1', userId: 'u-1', alertId: 'a-1' },
+    ]);
+  });
+
   it("keeps a database error's SQL and cause chain but never its bound parameters", () => {
     const driverError = Object.assign(new Error('duplicate key value violates unique constraint "users_email_key"'), {
       code: '23505',

@@ -65,6 +65,12 @@ describe('a PostgreSQL outage', () => {
     expect(viewer.value.headers.get('retry-after')).toBe('5');
     expect(viewer.value.body.errors![0]!.extensions).toMatchObject({ code: 'SERVICE_UNAVAILABLE', retryAfter: 5 });
 
+    // An unknown key must be looked up: the context fails, and its warning carries the request id.
+    const lookup = await t.gql(`{ viewer { id } }`, { apiKey: 'aw_not-a-key-of-anyone' });
+    expect(lookup.status).toBe(503);
+    const requestId = lookup.headers.get('x-request-id');
+    expect(t.logs.find((l) => l.msg === 'database unavailable' && l.requestId === requestId)).toMatchObject({ level: 'warn' });
+
     const register = await timed(() =>
       t.gql(`mutation { register(input: { name: "Late", email: "late@example.com" }) { apiKey } }`),
     );

@@ -82,4 +82,18 @@ describe('triggeredAlerts on the HTTP quote source', () => {
     const res = await t.gql(`{ quote(ticker: "LIVE") { ticker price signal } }`, { apiKey });
     expect(res.body.data!.quote).toEqual({ ticker: 'LIVE', price: 42.5, signal: null });
   });
+
+  it("answers a provider failure in the quote query as a masked INTERNAL; the provider's words stay in the request's log", async () => {
+    answers.set('OUTAGE', 'down');
+    const { apiKey } = await t.register();
+    const res = await t.gql(`{ quote(ticker: "OUTAGE") { price } }`, { apiKey });
+    const [error, ...others] = res.body.errors!;
+    expect(others).toEqual([]);
+    expect(error).toMatchObject({ message: 'Unexpected error.', extensions: { code: 'INTERNAL' } });
+    expect(JSON.stringify(res.body)).not.toContain('HTTP 500');
+    const requestId = error!.extensions!.requestId;
+    expect(res.headers.get('x-request-id')).toBe(requestId);
+    const logged = t.logs.find((l) => l.requestId === requestId && l.msg === 'unexpected error');
+    expect(JSON.stringify(logged)).toContain('Quote source answered HTTP 500 for OUTAGE');
+  });
 });

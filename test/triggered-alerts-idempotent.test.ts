@@ -86,6 +86,7 @@ describe('triggeredAlerts delivers one state once', () => {
       const requestId = /request id ([0-9a-f-]{36})/.exec(report.deliveryError)![1];
       const logged = t.logs.find((l) => l.msg === 'could not enqueue the alerts.triggered delivery');
       expect(logged).toMatchObject({ requestId, userId: user.userId });
+      expect(res.headers.get('x-request-id')).toBe(requestId);
       expect(JSON.stringify(logged)).toContain('disk full (test)');
     } finally {
       await t.database.db.execute(sql.raw(`drop trigger aw_test_refuse on webhook_deliveries`));

@@ -11,7 +11,7 @@ export function corsOptions(origins: '*' | 'none' | string[]): CORSOptions {
   return {
     origin: origins === '*' ? '*' : origins,
     credentials: false,
-    exposedHeaders: [...RATE_LIMIT_HEADERS],
+    exposedHeaders: [...RATE_LIMIT_HEADERS, 'X-Request-Id'],
     maxAge: 600,
   };
 }

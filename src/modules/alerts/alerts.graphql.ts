@@ -1,5 +1,4 @@
 import { builder } from '../../builder.js';
-import { requireViewer } from '../../context.js';
 import { AlertLimitExceeded, AlertNotFound, ValidationError } from '../../errors.js';
 import { SignalEnum } from '../quotes/quotes.graphql.js';
 import type { Signal } from '../quotes/signal.js';
@@ -164,29 +163,29 @@ const AlertTriggered = builder.objectRef<AlertTriggeredView>('AlertTriggered').i
 });
 
 builder.subscriptionField('alertTriggered', (t) =>
-  t.field({
+  t.withAuth({ viewer: true }).field({
     type: AlertTriggered,
     description: "Every crossing of the viewer's alerts, from any process.",
-    subscribe: (_root, _args, ctx) => ctx.services.alerts.subscribe(requireViewer(ctx).id),
+    subscribe: (_root, _args, ctx) => ctx.services.alerts.subscribe(ctx.viewer.id),
     resolve: (crossing) => crossing,
   }),
 );
 
 builder.queryField('alerts', (t) =>
-  t.field({ type: AlertList, resolve: (_root, _args, ctx) => ctx.services.alerts.list(requireViewer(ctx).id) }),
+  t.withAuth({ viewer: true }).field({ type: AlertList, resolve: (_root, _args, ctx) => ctx.services.alerts.list(ctx.viewer.id) }),
 );
 
 builder.queryField('triggeredAlerts', (t) =>
-  t.field({
+  t.withAuth({ viewer: true }).field({
     type: TriggeredAlertsReportRef,
     description:
       'Evaluates every alert of the viewer now. When at least one alert triggered and the viewer has an active webhook, one delivery is created and returned in `delivery`; with the same triggered alerts on the same quotes as the last time, that earlier delivery is returned instead of a new one.',
-    resolve: (_root, _args, ctx) => ctx.services.alerts.check(requireViewer(ctx).id, ctx.requestId),
+    resolve: (_root, _args, ctx) => ctx.services.alerts.check(ctx.viewer.id, ctx),
   }),
 );
 
 builder.mutationField('createAlert', (t) =>
-  t.field({
+  t.withAuth({ viewer: true }).field({
     type: CreateAlertSuccess,
     args: { input: t.arg({ type: CreateAlertInput, required: true }) },
     errors: {
@@ -194,15 +193,15 @@ builder.mutationField('createAlert', (t) =>
       directResult: true,
       union: { name: 'CreateAlertResult' },
     },
-    resolve: (_root, { input }, ctx) => ctx.services.alerts.create(requireViewer(ctx).id, { ...input }),
+    resolve: (_root, { input }, ctx) => ctx.services.alerts.create(ctx.viewer.id, { ...input }),
   }),
 );
 
 builder.mutationField('deleteAlert', (t) =>
-  t.field({
+  t.withAuth({ viewer: true }).field({
     type: DeleteAlertSuccess,
     args: { id: t.arg.id({ required: true }) },
     errors: { types: [AlertNotFound], directResult: true, union: { name: 'DeleteAlertResult' } },
-    resolve: (_root, { id }, ctx) => ctx.services.alerts.delete(requireViewer(ctx).id, String(id)),
+    resolve: (_root, { id }, ctx) => ctx.services.alerts.delete(ctx.viewer.id, String(id)),
   }),
 );

@@ -64,11 +64,11 @@ function triggeredStateKey(results: readonly AlertEvaluation[]): string {
 export function alertsService(deps: AlertsDeps) {
   const repo = alertsRepository(deps.db);
 
-  async function readQuotes(tickers: string[]): Promise<Map<string, QuoteOutcome>> {
+  async function readQuotes(tickers: string[], logger = deps.logger): Promise<Map<string, QuoteOutcome>> {
     try {
       return await deps.quoteSource.getQuotes(tickers);
     } catch (error) {
-      deps.logger.error('quote source failed', { tickers, error });
+      logger.error('quote source failed', { tickers, error });
       return new Map(tickers.map((t) => [t, { error: 'The quote source is unavailable' }]));
     }
   }
@@ -115,7 +115,7 @@ export function alertsService(deps: AlertsDeps) {
     async create(userId: string, input: Record<string, unknown>): Promise<{ alert: AlertRow }> {
       const parsed = CreateAlertInput.safeParse(withoutNulls(input));
       if (!parsed.success) {
-        throw validationErrorFromZod(parsed.error.issues.map((i) => ({ ...i, path: ['input', ...i.path] })));
+        throw validationErrorFromZod(parsed.error.issues, ['input']);
       }
       if (parsed.data.expiresAt && parsed.data.expiresAt.getTime() <= deps.clock.now().getTime()) {
         throw new ValidationError([{ path: ['input', 'expiresAt'], message: 'expiresAt must be in the future' }]);
@@ -137,17 +137,17 @@ export function alertsService(deps: AlertsDeps) {
     },
 
     /** Evaluates every alert of the user against one batched quote read; one failure never fails the rest. */
-    async evaluate(userId: string): Promise<TriggeredAlertsReport> {
+    async evaluate(userId: string, logger = deps.logger): Promise<TriggeredAlertsReport> {
       const alerts = await repo.listByUser(userId);
       const evaluatedAt = deps.clock.now();
-      const quotes = await readQuotes([...new Set(alerts.map((a) => a.ticker))]);
+      const quotes = await readQuotes([...new Set(alerts.map((a) => a.ticker))], logger);
       const results = alerts.map((alert): AlertEvaluation => {
         try {
           const outcome = quotes.get(alert.ticker);
           const quoteAsOf = outcome && 'quote' in outcome ? outcome.quote.asOf : null;
           return { alert, ...evaluateAlert(alert, outcome), error: null, evaluatedAt, quoteAsOf };
         } catch (error) {
-          if (!(error instanceof EvaluationFailed)) deps.logger.error('alert evaluation failed', { alertId: alert.id, error });
+          if (!(error instanceof EvaluationFailed)) logger.error('alert evaluation failed', { alertId: alert.id, error });
           const message = error instanceof EvaluationFailed ? error.message : 'The alert could not be evaluated';
           return { alert, triggered: false, currentValue: null, details: message, error: message, evaluatedAt, quoteAsOf: null };
         }
@@ -160,16 +160,16 @@ export function alertsService(deps: AlertsDeps) {
      * waits for it). The same triggered alerts on the same quote times answer the delivery made
      * for them before, so repeating the query (a GET, a retry) never sends a state twice.
      */
-    async check(userId: string, requestId?: string): Promise<CheckReport> {
-      const report = await this.evaluate(userId);
+    async check(userId: string, request: { requestId: string; logger: Logger }): Promise<CheckReport> {
+      const report = await this.evaluate(userId, request.logger);
       if (report.summary.triggeredCount === 0) return { ...report, delivery: null, deliveryError: null };
       const payload = buildAlertsTriggeredPayload(userId, report.results, report.evaluatedAt);
       try {
         const delivery = await deps.enqueueDelivery(userId, payload, { dedupeKey: triggeredStateKey(report.results) });
         return { ...report, delivery, deliveryError: null };
       } catch (error) {
-        deps.logger.error('could not enqueue the alerts.triggered delivery', { requestId, userId, error });
-        const deliveryError = `The delivery could not be created because of an internal error; try again (request id ${requestId ?? 'unknown'})`;
+        request.logger.error('could not enqueue the alerts.triggered delivery', { userId, error });
+        const deliveryError = `The delivery could not be created because of an internal error; try again (request id ${request.requestId})`;
         return { ...report, delivery: null, deliveryError };
       }
     },

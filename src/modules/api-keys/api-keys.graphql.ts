@@ -1,5 +1,4 @@
 import { builder } from '../../builder.js';
-import { requireViewer } from '../../context.js';
 import { ApiKeyLimitExceeded, ApiKeyNotFound, LastApiKey, ValidationError } from '../../errors.js';
 import type { ApiKeyRow } from './api-keys.repository.js';
 
@@ -37,29 +36,29 @@ const RevokeApiKeySuccess = builder.objectRef<{ id: string; message: string }>('
 });
 
 builder.queryField('apiKeys', (t) =>
-  t.field({
+  t.withAuth({ viewer: true }).field({
     type: [ApiKey],
     description: "The viewer's API keys (never the keys themselves).",
-    resolve: (_root, _args, ctx) => ctx.services.apiKeys.list(requireViewer(ctx).id),
+    resolve: (_root, _args, ctx) => ctx.services.apiKeys.list(ctx.viewer.id),
   }),
 );
 
 builder.mutationField('createApiKey', (t) =>
-  t.field({
+  t.withAuth({ viewer: true }).field({
     type: CreateApiKeySuccess,
     description: 'Creates another API key for the viewer; at most 10 per account.',
     args: { input: t.arg({ type: CreateApiKeyInput, required: true }) },
     errors: { types: [ApiKeyLimitExceeded, ValidationError], directResult: true, union: { name: 'CreateApiKeyResult' } },
-    resolve: (_root, { input }, ctx) => ctx.services.apiKeys.create(requireViewer(ctx).id, input),
+    resolve: (_root, { input }, ctx) => ctx.services.apiKeys.create(ctx.viewer.id, input),
   }),
 );
 
 builder.mutationField('revokeApiKey', (t) =>
-  t.field({
+  t.withAuth({ viewer: true }).field({
     type: RevokeApiKeySuccess,
     description: 'Takes effect at once, on every process. The last key of an account cannot be revoked.',
     args: { id: t.arg.id({ required: true }) },
     errors: { types: [ApiKeyNotFound, LastApiKey], directResult: true, union: { name: 'RevokeApiKeyResult' } },
-    resolve: (_root, { id }, ctx) => ctx.services.apiKeys.revoke(requireViewer(ctx).id, id),
+    resolve: (_root, { id }, ctx) => ctx.services.apiKeys.revoke(ctx.viewer.id, id),
   }),
 );

@@ -50,7 +50,7 @@ export function apiKeysService(deps: ApiKeysDeps) {
 
     async create(userId: string, input: { name: string }): Promise<{ apiKey: string; key: ApiKeyRow }> {
       const parsed = KeyName.safeParse(input.name);
-      if (!parsed.success) throw validationErrorFromZod(parsed.error.issues.map((i) => ({ ...i, path: ['input', 'name'] })));
+      if (!parsed.success) throw validationErrorFromZod(parsed.error.issues, ['input', 'name']);
       return db.transaction(async (tx) => {
         const keys = apiKeysRepository(tx);
         await keys.lockUser(userId);

@@ -1,6 +1,5 @@
 import { DELIVERED } from '../../delivery/delivery-status.js';
 import { builder } from '../../builder.js';
-import { requireViewer } from '../../context.js';
 import { FAILURE_KINDS } from '../../delivery/http-sender.js';
 import { DeliveryNotFound, WebhookNotFound } from '../../errors.js';
 import { DELIVERY_STATUSES, type AttemptRow, type DeliveryView } from './deliveries.repository.js';
@@ -133,25 +132,25 @@ const RedeliverFailedDeliveriesSuccess = builder
 const RedeliverWebhookDeliverySuccess = deliveryPayload('RedeliverWebhookDeliverySuccess');
 
 builder.queryField('webhookDeliveries', (t) =>
-  t.field({
+  t.withAuth({ viewer: true }).field({
     type: WebhookDeliveryHistory,
     description: "The viewer's most recent deliveries, newest first; at most maxRecords are kept.",
     args: { status: t.arg({ type: DeliveryStatusEnum }) },
-    resolve: (_root, { status }, ctx) => ctx.services.deliveries.history(requireViewer(ctx).id, status),
+    resolve: (_root, { status }, ctx) => ctx.services.deliveries.history(ctx.viewer.id, status),
   }),
 );
 
 builder.mutationField('sendTestWebhook', (t) =>
-  t.field({
+  t.withAuth({ viewer: true }).field({
     type: SendTestWebhookSuccess,
     description: "Sends a signed webhook.ping event to the viewer's webhook.",
     errors: { types: [WebhookNotFound], directResult: true, union: { name: 'SendTestWebhookResult' } },
-    resolve: (_root, _args, ctx) => ctx.services.deliveries.sendTest(requireViewer(ctx).id),
+    resolve: (_root, _args, ctx) => ctx.services.deliveries.sendTest(ctx.viewer.id),
   }),
 );
 
 builder.mutationField('redeliverWebhookDelivery', (t) =>
-  t.field({
+  t.withAuth({ viewer: true }).field({
     type: RedeliverWebhookDeliverySuccess,
     description: 'Sends the payload of an earlier delivery again, as a new delivery.',
     args: { id: t.arg.id({ required: true }) },
@@ -160,28 +159,28 @@ builder.mutationField('redeliverWebhookDelivery', (t) =>
       directResult: true,
       union: { name: 'RedeliverWebhookDeliveryResult' },
     },
-    resolve: (_root, { id }, ctx) => ctx.services.deliveries.redeliver(requireViewer(ctx).id, id),
+    resolve: (_root, { id }, ctx) => ctx.services.deliveries.redeliver(ctx.viewer.id, id),
   }),
 );
 
 builder.mutationField('redeliverFailedDeliveries', (t) =>
-  t.field({
+  t.withAuth({ viewer: true }).field({
     type: RedeliverFailedDeliveriesSuccess,
     description:
       'Sends every FAILED delivery since a time again, as new deliveries (SKIPPED ones too: those missed while the webhook was disabled); oldest first, at most maxRecords. While the webhook is disabled nothing is sent or changed and the result is empty: enableWebhook first.',
     args: { since: t.arg({ type: 'DateTime', required: true }) },
     errors: { types: [WebhookNotFound], directResult: true, union: { name: 'RedeliverFailedDeliveriesResult' } },
-    resolve: (_root, { since }, ctx) => ctx.services.deliveries.redeliverFailed(requireViewer(ctx).id, since),
+    resolve: (_root, { since }, ctx) => ctx.services.deliveries.redeliverFailed(ctx.viewer.id, since),
   }),
 );
 
 builder.subscriptionType({});
 
 builder.subscriptionField('webhookDeliveryUpdated', (t) =>
-  t.field({
+  t.withAuth({ viewer: true }).field({
     type: WebhookDelivery,
     description: "Every change of status or attempt count of the viewer's deliveries, from any process.",
-    subscribe: (_root, _args, ctx) => ctx.services.deliveries.subscribe(requireViewer(ctx).id),
+    subscribe: (_root, _args, ctx) => ctx.services.deliveries.subscribe(ctx.viewer.id),
     resolve: (delivery) => delivery,
   }),
 );

@@ -1,8 +1,6 @@
 import { builder } from '../../builder.js';
-import { requireViewer, type Context } from '../../context.js';
-import { badUserInput, codedError, ValidationError } from '../../errors.js';
+import { withBadUserInput } from '../../errors.js';
 import type { Quote as QuoteModel } from './quote-source.js';
-import { QuoteSourceUnavailable } from './quotes.service.js';
 import { SIGNALS } from './signal.js';
 
 export const SignalEnum = builder.enumType('Signal', { values: SIGNALS });
@@ -33,46 +31,22 @@ const UpsertQuotesPayload = builder.objectRef<{ count: number }>('UpsertQuotesPa
   fields: (t) => ({ count: t.exposeInt('count', { description: 'How many quotes were recorded.' }) }),
 });
 
-function requireAdmin(ctx: Context): void {
-  if (ctx.isAdmin) return;
-  if (ctx.viewer) throw codedError('FORBIDDEN', 'Only the admin key (ADMIN_API_KEY) may call upsertQuotes');
-  throw codedError('UNAUTHENTICATED', 'The admin key (ADMIN_API_KEY) is required: send X-API-Key: <key>');
-}
-
-/** Payloads without a union report bad input as a coded error that carries the fields. */
-async function withInputErrors<T>(run: () => Promise<T>): Promise<T> {
-  try {
-    return await run();
-  } catch (error) {
-    if (error instanceof ValidationError) {
-      throw badUserInput(error);
-    }
-    if (error instanceof QuoteSourceUnavailable) throw codedError('INTERNAL', error.message);
-    throw error;
-  }
-}
-
 builder.queryField('quote', (t) =>
-  t.field({
+  t.withAuth({ viewer: true }).field({
     type: Quote,
     nullable: true,
     description: 'The latest quote of a ticker, or null when the quote source does not know it.',
     args: { ticker: t.arg.string({ required: true }) },
-    resolve: (_root, { ticker }, ctx) => {
-      requireViewer(ctx);
-      return withInputErrors(() => ctx.services.quotes.get(ticker));
-    },
+    resolve: (_root, { ticker }, ctx) => withBadUserInput(() => ctx.services.quotes.get(ticker)),
   }),
 );
 
 builder.mutationField('upsertQuotes', (t) =>
-  t.field({
+  t.withAuth({ admin: true }).field({
     type: UpsertQuotesPayload,
     description: 'Admin only (ADMIN_API_KEY): records the latest prices.',
     args: { input: t.arg({ type: [QuoteInput], required: true }) },
-    resolve: (_root, { input }, ctx) => {
-      requireAdmin(ctx);
-      return withInputErrors(() => ctx.services.quotes.upsert(input.map((q) => ({ ...q, asOf: q.asOf ?? undefined }))));
-    },
+    resolve: (_root, { input }, ctx) =>
+      withBadUserInput(() => ctx.services.quotes.upsert(input.map((q) => ({ ...q, asOf: q.asOf ?? undefined })))),
   }),
 );

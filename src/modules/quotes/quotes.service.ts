@@ -1,7 +1,7 @@
 import type { Clock } from '../../clock.js';
 import type { Db } from '../../db/client.js';
 import type { Config } from '../../env.js';
-import { validationErrorFromZod } from '../../errors.js';
+import { fieldIssues, ValidationError, validationErrorFromZod, type FieldIssue } from '../../errors.js';
 import type { Logger } from '../../logger.js';
 import { databaseQuoteSource } from './database-quote-source.js';
 import { httpQuoteSource } from './http-quote-source.js';
@@ -48,7 +48,8 @@ export function createQuotePollerFromConfig(deps: {
   return createQuotePoller({ ...deps, source, intervalMs: config.QUOTES_POLL_INTERVAL });
 }
 
-export class QuoteSourceUnavailable extends Error {
+/** A provider failure: masked as INTERNAL, its message goes only to the log under the request id. */
+class QuoteSourceUnavailable extends Error {
   override name = 'QuoteSourceUnavailable';
 }
 
@@ -58,7 +59,7 @@ export function quotesService(deps: { db: Db; clock: Clock; source: QuoteSource 
     /** The quote of one ticker, null when the source does not know it. */
     async get(ticker: string): Promise<Quote | null> {
       const parsed = Ticker.safeParse(ticker);
-      if (!parsed.success) throw validationErrorFromZod(parsed.error.issues.map((i) => ({ ...i, path: ['ticker'] })));
+      if (!parsed.success) throw validationErrorFromZod(parsed.error.issues, ['ticker']);
       const outcome = (await deps.source.getQuotes([parsed.data])).get(parsed.data);
       if (!outcome) return null;
       if ('error' in outcome) throw new QuoteSourceUnavailable(outcome.error);
@@ -68,21 +69,19 @@ export function quotesService(deps: { db: Db; clock: Clock; source: QuoteSource 
     /** Validates every point first; writes all of them or none. */
     async upsert(points: readonly QuotePointInput[]): Promise<{ count: number }> {
       if (points.length > MAX_QUOTES_PER_UPSERT) {
-        throw validationErrorFromZod([
-          { path: ['input'], message: `At most ${MAX_QUOTES_PER_UPSERT} quotes can be sent at once` },
-        ]);
+        throw new ValidationError([{ path: ['input'], message: `At most ${MAX_QUOTES_PER_UPSERT} quotes can be sent at once` }]);
       }
       const now = deps.clock.now();
-      const issues: { path: PropertyKey[]; message: string }[] = [];
+      const issues: FieldIssue[] = [];
       const valid = points.flatMap((point, index) => {
         const parsed = QuotePoint.safeParse(point);
         const future = point.asOf ? futureAsOfProblem(point.asOf, now) : null;
         if (parsed.success && !future) return [parsed.data];
-        issues.push(...(parsed.error?.issues ?? []).map((i) => ({ ...i, path: ['input', index, ...i.path] })));
-        if (future) issues.push({ path: ['input', index, 'asOf'], message: future });
+        issues.push(...fieldIssues(parsed.error?.issues ?? [], ['input', index]));
+        if (future) issues.push({ path: ['input', String(index), 'asOf'], message: future });
         return [];
       });
-      if (issues.length > 0) throw validationErrorFromZod(issues);
+      if (issues.length > 0) throw new ValidationError(issues);
       await repo.record(valid.map((p) => ({ ticker: p.ticker, price: p.price, asOf: p.asOf ?? now })));
       return { count: valid.length };
     },

@@ -1,6 +1,5 @@
 import { builder } from '../../builder.js';
-import { badUserInput, ValidationError } from '../../errors.js';
-import { requireViewer } from '../../context.js';
+import { withBadUserInput } from '../../errors.js';
 import type { User as UserModel } from './users.repository.js';
 
 const User = builder.objectRef<UserModel>('User').implement({
@@ -27,7 +26,7 @@ const RegisterPayload = builder.objectRef<{ user: UserModel; apiKey: string }>('
 });
 
 builder.queryField('viewer', (t) =>
-  t.field({ type: User, resolve: (_root, _args, ctx) => requireViewer(ctx) }),
+  t.withAuth({ viewer: true }).field({ type: User, resolve: (_root, _args, ctx) => ctx.viewer }),
 );
 
 builder.mutationField('register', (t) =>
@@ -36,15 +35,6 @@ builder.mutationField('register', (t) =>
     description: 'Public: creates a user and returns its API key, shown this once.',
     args: { input: t.arg({ type: RegisterInput, required: true }) },
     // RegisterPayload has no union in the contract, so bad input is a coded error carrying the fields.
-    resolve: async (_root, { input }, ctx) => {
-      try {
-        return await ctx.services.users.register(input);
-      } catch (error) {
-        if (error instanceof ValidationError) {
-          throw badUserInput(error);
-        }
-        throw error;
-      }
-    },
+    resolve: (_root, { input }, ctx) => withBadUserInput(() => ctx.services.users.register(input)),
   }),
 );

@@ -24,7 +24,7 @@ export function usersService(deps: { db: Db; clock: Clock; apiKeys: Pick<ApiKeys
     async register(input: { name: string; email: string }): Promise<{ user: User; apiKey: string }> {
       const parsed = RegisterInput.safeParse(input);
       if (!parsed.success) {
-        throw validationErrorFromZod(parsed.error.issues.map((i) => ({ ...i, path: ['input', ...i.path] })));
+        throw validationErrorFromZod(parsed.error.issues, ['input']);
       }
       const { key, keyHash, prefix } = newApiKey();
       const createdAt = deps.clock.now();

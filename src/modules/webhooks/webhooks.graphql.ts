@@ -1,5 +1,4 @@
 import { builder } from '../../builder.js';
-import { requireViewer } from '../../context.js';
 import { InvalidWebhookUrl, ValidationError, WebhookNotFound } from '../../errors.js';
 import { eventTypesOf, type WEBHOOK_EVENT_TYPE_NAMES } from './webhook-event-types.js';
 import type { WebhookRow } from './webhooks.repository.js';
@@ -87,56 +86,56 @@ const DeleteWebhookSuccess = builder.objectRef<{ message: string }>('DeleteWebho
 });
 
 builder.queryField('webhook', (t) =>
-  t.field({
+  t.withAuth({ viewer: true }).field({
     type: Webhook,
     nullable: true,
     description: "The viewer's webhook, or null when none is configured.",
-    resolve: async (_root, _args, ctx) => (await ctx.services.webhooks.get(requireViewer(ctx).id)) ?? null,
+    resolve: async (_root, _args, ctx) => (await ctx.services.webhooks.get(ctx.viewer.id)) ?? null,
   }),
 );
 
 builder.mutationField('setWebhook', (t) =>
-  t.field({
+  t.withAuth({ viewer: true }).field({
     type: SetWebhookSuccess,
     description: "Creates or replaces the viewer's single webhook.",
     args: { input: t.arg({ type: SetWebhookInput, required: true }) },
     errors: { types: [InvalidWebhookUrl, ValidationError], directResult: true, union: { name: 'SetWebhookResult' } },
-    resolve: (_root, { input }, ctx) => ctx.services.webhooks.set(requireViewer(ctx).id, input),
+    resolve: (_root, { input }, ctx) => ctx.services.webhooks.set(ctx.viewer.id, input),
   }),
 );
 
 builder.mutationField('deleteWebhook', (t) =>
-  t.field({
+  t.withAuth({ viewer: true }).field({
     type: DeleteWebhookSuccess,
     errors: { types: [WebhookNotFound], directResult: true, union: { name: 'DeleteWebhookResult' } },
-    resolve: (_root, _args, ctx) => ctx.services.webhooks.delete(requireViewer(ctx).id),
+    resolve: (_root, _args, ctx) => ctx.services.webhooks.delete(ctx.viewer.id),
   }),
 );
 
 builder.mutationField('rotateWebhookSecret', (t) =>
-  t.field({
+  t.withAuth({ viewer: true }).field({
     type: RotateWebhookSecretSuccess,
     description: 'Starts signing with a new secret; the previous one also signs until the overlap ends.',
     args: { input: t.arg({ type: RotateWebhookSecretInput, required: true }) },
     errors: { types: [WebhookNotFound, ValidationError], directResult: true, union: { name: 'RotateWebhookSecretResult' } },
-    resolve: (_root, { input }, ctx) => ctx.services.webhooks.rotateSecret(requireViewer(ctx).id, input),
+    resolve: (_root, { input }, ctx) => ctx.services.webhooks.rotateSecret(ctx.viewer.id, input),
   }),
 );
 
 builder.mutationField('enableWebhook', (t) =>
-  t.field({
+  t.withAuth({ viewer: true }).field({
     type: EnableWebhookSuccess,
     description: 'Re-activates a webhook that was disabled after repeated failures.',
     errors: { types: [WebhookNotFound], directResult: true, union: { name: 'EnableWebhookResult' } },
-    resolve: (_root, _args, ctx) => ctx.services.webhooks.enable(requireViewer(ctx).id),
+    resolve: (_root, _args, ctx) => ctx.services.webhooks.enable(ctx.viewer.id),
   }),
 );
 
 builder.subscriptionField('webhookUpdated', (t) =>
-  t.field({
+  t.withAuth({ viewer: true }).field({
     type: Webhook,
     description: "Every change of the viewer's webhook (disabled, enabled, secret rotated), from any process.",
-    subscribe: (_root, _args, ctx) => ctx.services.webhooks.subscribe(requireViewer(ctx).id),
+    subscribe: (_root, _args, ctx) => ctx.services.webhooks.subscribe(ctx.viewer.id),
     resolve: (webhook) => webhook,
   }),
 );

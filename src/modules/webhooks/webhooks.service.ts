@@ -52,7 +52,7 @@ const generateWebhookSecret = () => `whsec_${randomBytes(32).toString('base64')}
 
 function parse<T>(schema: z.ZodType<T>, input: unknown): T {
   const parsed = schema.safeParse(input);
-  if (!parsed.success) throw validationErrorFromZod(parsed.error.issues.map((i) => ({ ...i, path: ['input', ...i.path] })));
+  if (!parsed.success) throw validationErrorFromZod(parsed.error.issues, ['input']);
   return parsed.data;
 }
 
