@@ -74,7 +74,7 @@ export function createServices(deps: AppDeps): Services {
     clock,
     logger: deps.logger,
     config: deps.config,
-    events: createDeliveryEventHub(database),
+    events: createDeliveryEventHub(database, deps.logger),
   });
   const apiKeys = apiKeysService({
     db,
@@ -90,7 +90,7 @@ export function createServices(deps: AppDeps): Services {
       clock,
       secretBox,
       allowPrivateNetworks: deps.config.WEBHOOK_ALLOW_PRIVATE_NETWORKS,
-      updates: createWebhookUpdates(database),
+      updates: createWebhookUpdates(database, deps.logger),
       cancelPending: deliveries.cancelPending,
     }),
     quotes: quotesService({ db, clock, source: quoteSource }),
@@ -101,7 +101,7 @@ export function createServices(deps: AppDeps): Services {
       logger: deps.logger,
       enqueueDelivery: (userId, payload, options) => deliveries.enqueue(userId, payload, options),
       findDelivery: (userId, id) => deliveries.find(userId, id),
-      events: createAlertEventHub(database),
+      events: createAlertEventHub(database, deps.logger),
     }),
     deliveries,
   };
@@ -113,7 +113,7 @@ export function createWorker(
   options: { workerId?: string; lookup?: LookupFn } = {},
 ): DeliveryWorker {
   const { config, database, clock, logger } = deps;
-  const deliveries = deliveriesService({ db: database.db, clock, logger, config, events: createDeliveryEventHub(database) });
+  const deliveries = deliveriesService({ db: database.db, clock, logger, config, events: createDeliveryEventHub(database, logger) });
   const health = endpointHealth({
     db: database.db,
     clock,
@@ -152,7 +152,7 @@ export function createWorker(
 export function createEvaluator(deps: AppDeps): AlertEvaluator {
   const { database, clock, logger, config } = deps;
   // Only enqueueMany is used, which publishes through NOTIFY: the hub is never listened on here.
-  const deliveries = deliveriesService({ db: database.db, clock, logger, config, events: createDeliveryEventHub(database) });
+  const deliveries = deliveriesService({ db: database.db, clock, logger, config, events: createDeliveryEventHub(database, logger) });
   const evaluator = createAlertEvaluator({ database, clock, logger, enqueueMany: (tx, items) => deliveries.enqueueMany(tx, items) });
   const watchedTickers = () => alertsRepository(database.db).watchedTickers();
   const poller = createQuotePollerFromConfig({ db: database.db, config, clock, logger, watchedTickers });
