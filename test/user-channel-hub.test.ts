@@ -66,7 +66,7 @@ describe('the per-user NOTIFY hub', () => {
 
   it('logs an unparsable payload once, quoting only a short prefix, and keeps delivering', async () => {
     const stream = await hub.subscribe('u1');
-    const secret = 'x'.repeat(40) + 'secret-tail-that-must-not-be-logged';
+    const secret = `${'x'.repeat(40)}secret-tail-that-must-not-be-logged`;
     await database.db.execute(sql`select pg_notify(${CHANNEL}, ${`{not json ${secret}`})`);
     await notify('u1', 5, 5);
     expect(await stream.next()).toEqual({ done: false, value: 5 });
