@@ -5,7 +5,7 @@ import { configDefaults, defineConfig } from 'vitest/config';
 const redisUrl = process.env.REDIS_URL ?? '';
 delete process.env.REDIS_URL;
 const REDIS_TESTS = ['test/rate-limit-redis.test.ts'];
-if (!redisUrl) console.log(`Not run: ${REDIS_TESTS.join(', ')} (they need Redis: REDIS_URL=redis://127.0.0.1:6379)`);
+if (!redisUrl && process.env.VITEST) console.log(`Not run: ${REDIS_TESTS.join(', ')} (they need Redis: REDIS_URL=redis://127.0.0.1:6379)`);
 
 export default defineConfig({
   resolve: {

@@ -20,8 +20,7 @@ import { useRejectNulBytes } from './http/reject-nul-bytes.plugin.js';
 import { useRequestBodyLimits } from './http/request-body.plugin.js';
 import { useStatusCodes } from './http/status-codes.plugin.js';
 import { useStreamLimit } from './http/stream-limit.plugin.js';
-import { limitRootFields } from './rate-limit/limit-root-fields.js';
-import { useRateLimitHeaders } from './rate-limit/rate-limit-headers.plugin.js';
+import { useRateLimit } from './rate-limit/rate-limit.plugin.js';
 import { createRateLimiter, type RateLimitOptions } from './rate-limit/rate-limiter.js';
 import { createDeliveryEventHub } from './delivery/delivery-events.js';
 import { createDeliveryWorker, type DeliveryWorker } from './delivery/delivery-worker.js';
@@ -63,7 +62,10 @@ interface ServerContext {
   req?: IncomingMessage;
 }
 
-export type App = YogaServerInstance<ServerContext, Context>;
+/** What the context factory builds; useRateLimit adds the request's ledger. */
+type BuiltContext = Omit<Context, 'rateLimit'>;
+
+export type App = YogaServerInstance<ServerContext, BuiltContext>;
 
 export function createServices(deps: AppDeps): Services {
   const { database, clock, secretBox } = deps;
@@ -175,7 +177,6 @@ export function createApp(deps: AppDeps): App {
   const { config, logger } = deps;
   const services = createServices(deps);
   const rateLimiter = createRateLimiter({ config, clock: deps.clock, logger, options: deps.rateLimit });
-  limitRootFields(schema);
   // Nothing in the request can run without its viewer: an unreachable database answers 503 here.
   const authenticate = (apiKey: string) =>
     services.users.authenticate(apiKey).catch((error: unknown) => {
@@ -186,7 +187,7 @@ export function createApp(deps: AppDeps): App {
   const metrics = deps.metrics ?? createMetrics();
   metrics.watchQueue(deps.database.db, deps.clock);
 
-  return createYoga<ServerContext, Context>({
+  return createYoga<ServerContext, BuiltContext>({
     schema,
     graphqlEndpoint: '/graphql',
     landingPage: false,
@@ -233,11 +234,11 @@ export function createApp(deps: AppDeps): App {
       useStatusCodes(),
       useMultipartSubscriptions(),
       useStreamLimit(config.STREAMS_PER_KEY_MAX),
-      useRateLimitHeaders(rateLimiter),
+      useRateLimit(rateLimiter),
       useReadiness(deps.database.db),
       useMetrics(metrics, { token: config.METRICS_TOKEN, serve: !config.METRICS_PORT }),
     ],
-    context: async ({ request, req }): Promise<Context> => {
+    context: async ({ request, req }): Promise<BuiltContext> => {
       const apiKey = readApiKey(request.headers);
       const isAdmin = apiKey !== null && !!config.ADMIN_API_KEY && timingSafeEqualText(apiKey, config.ADMIN_API_KEY);
       const viewer = apiKey && !isAdmin ? ((await authenticate(apiKey)) ?? null) : null;
@@ -247,7 +248,6 @@ export function createApp(deps: AppDeps): App {
         services,
         requestId: randomUUID(),
         clientAddress: clientAddress(request, req, config.TRUST_PROXY),
-        rateLimit: rateLimiter.startRequest(request),
       };
     },
   });

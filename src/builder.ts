@@ -1,6 +1,7 @@
 import SchemaBuilder from '@pothos/core';
 import ErrorsPlugin from '@pothos/plugin-errors';
 import type { Context } from './context.js';
+import RootFieldChargesPlugin from './rate-limit/root-field-charges.plugin.js';
 
 export const builder = new SchemaBuilder<{
   Context: Context;
@@ -10,7 +11,7 @@ export const builder = new SchemaBuilder<{
     ID: { Input: string; Output: string };
   };
 }>({
-  plugins: [ErrorsPlugin],
+  plugins: [RootFieldChargesPlugin, ErrorsPlugin],
   defaultFieldNullability: false,
   // Only our own DomainError subclasses become schema types; anything else is masked by yoga.
   errors: { defaultTypes: [] },
