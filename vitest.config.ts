@@ -1,4 +1,11 @@
-import { defineConfig } from 'vitest/config';
+import { configDefaults, defineConfig } from 'vitest/config';
+
+// REDIS_URL is for the Redis tests only: they get it through inject('redisUrl'). Processes that
+// tests spawn inherit this environment, and would otherwise share one key prefix across runs.
+const redisUrl = process.env.REDIS_URL ?? '';
+delete process.env.REDIS_URL;
+const REDIS_TESTS = ['test/rate-limit-redis.test.ts'];
+if (!redisUrl && process.env.VITEST) console.log(`Not run: ${REDIS_TESTS.join(', ')} (they need Redis: REDIS_URL=redis://127.0.0.1:6379)`);
 
 export default defineConfig({
   resolve: {
@@ -7,6 +14,8 @@ export default defineConfig({
   },
   test: {
     include: ['test/**/*.test.ts'],
+    exclude: [...configDefaults.exclude, ...(redisUrl ? [] : REDIS_TESTS)],
+    provide: { redisUrl },
     globalSetup: ['test/helpers/global-setup.ts'],
     // Each file builds its own database (PGlite in memory from one migrated image, or a fresh
     // Postgres database).

@@ -19,8 +19,7 @@ import { useRequestBodyLimits } from './http/request-body.plugin.js';
 import { requestIdOf, useRequestId, type RequestIdServerContext } from './http/request-id.plugin.js';
 import { useStatusCodes } from './http/status-codes.plugin.js';
 import { useStreamLimit } from './http/stream-limit.plugin.js';
-import { limitRootFields } from './rate-limit/limit-root-fields.js';
-import { useRateLimitHeaders } from './rate-limit/rate-limit-headers.plugin.js';
+import { useRateLimit } from './rate-limit/rate-limit.plugin.js';
 import { createRateLimiter, type RateLimitOptions } from './rate-limit/rate-limiter.js';
 import { createDeliveryEventHub } from './delivery/delivery-events.js';
 import { createDeliveryWorker, type DeliveryWorker } from './delivery/delivery-worker.js';
@@ -62,7 +61,10 @@ interface ServerContext extends RequestIdServerContext {
   req?: IncomingMessage;
 }
 
-export type App = YogaServerInstance<ServerContext, Context>;
+/** What the context factory builds; useRateLimit adds the request's ledger. */
+type BuiltContext = Omit<Context, 'rateLimit'>;
+
+export type App = YogaServerInstance<ServerContext, BuiltContext>;
 
 export function createServices(deps: AppDeps): Services {
   const { database, clock, secretBox } = deps;
@@ -73,7 +75,7 @@ export function createServices(deps: AppDeps): Services {
     clock,
     logger: deps.logger,
     config: deps.config,
-    events: createDeliveryEventHub(database),
+    events: createDeliveryEventHub(database, deps.logger),
   });
   const apiKeys = apiKeysService({
     db,
@@ -89,7 +91,7 @@ export function createServices(deps: AppDeps): Services {
       clock,
       secretBox,
       allowPrivateNetworks: deps.config.WEBHOOK_ALLOW_PRIVATE_NETWORKS,
-      updates: createWebhookUpdates(database),
+      updates: createWebhookUpdates(database, deps.logger),
       cancelPending: deliveries.cancelPending,
     }),
     quotes: quotesService({ db, clock, source: quoteSource }),
@@ -100,7 +102,7 @@ export function createServices(deps: AppDeps): Services {
       logger: deps.logger,
       enqueueDelivery: (userId, payload, options) => deliveries.enqueue(userId, payload, options),
       findDelivery: (userId, id) => deliveries.find(userId, id),
-      events: createAlertEventHub(database),
+      events: createAlertEventHub(database, deps.logger),
     }),
     deliveries,
   };
@@ -112,7 +114,7 @@ export function createWorker(
   options: { workerId?: string; lookup?: LookupFn } = {},
 ): DeliveryWorker {
   const { config, database, clock, logger } = deps;
-  const deliveries = deliveriesService({ db: database.db, clock, logger, config, events: createDeliveryEventHub(database) });
+  const deliveries = deliveriesService({ db: database.db, clock, logger, config, events: createDeliveryEventHub(database, logger) });
   const health = endpointHealth({
     db: database.db,
     clock,
@@ -151,7 +153,7 @@ export function createWorker(
 export function createEvaluator(deps: AppDeps): AlertEvaluator {
   const { database, clock, logger, config } = deps;
   // Only enqueueMany is used, which publishes through NOTIFY: the hub is never listened on here.
-  const deliveries = deliveriesService({ db: database.db, clock, logger, config, events: createDeliveryEventHub(database) });
+  const deliveries = deliveriesService({ db: database.db, clock, logger, config, events: createDeliveryEventHub(database, logger) });
   const evaluator = createAlertEvaluator({ database, clock, logger, enqueueMany: (tx, items) => deliveries.enqueueMany(tx, items) });
   const watchedTickers = () => alertsRepository(database.db).watchedTickers();
   const poller = createQuotePollerFromConfig({ db: database.db, config, clock, logger, watchedTickers });
@@ -174,11 +176,10 @@ export function createApp(deps: AppDeps): App {
   const { config, logger } = deps;
   const services = createServices(deps);
   const rateLimiter = createRateLimiter({ config, clock: deps.clock, logger, options: deps.rateLimit });
-  limitRootFields(schema);
   const metrics = deps.metrics ?? createMetrics();
   metrics.watchQueue(deps.database.db, deps.clock);
 
-  return createYoga<ServerContext, Context>({
+  return createYoga<ServerContext, BuiltContext>({
     schema,
     graphqlEndpoint: '/graphql',
     landingPage: false,
@@ -205,12 +206,12 @@ export function createApp(deps: AppDeps): App {
       useStatusCodes(),
       useMultipartSubscriptions(),
       useStreamLimit(config.STREAMS_PER_KEY_MAX),
-      useRateLimitHeaders(rateLimiter),
+      useRateLimit(rateLimiter),
       useReadiness(deps.database.db),
       useMetrics(metrics, { token: config.METRICS_TOKEN, serve: !config.METRICS_PORT }),
       useMaskedErrorsWithRequestId(),
     ],
-    context: async ({ request, req, requestId = requestIdOf(request) }): Promise<Context> => {
+    context: async ({ request, req, requestId = requestIdOf(request) }): Promise<BuiltContext> => {
       const requestLogger = logger.child({ requestId });
       const apiKey = readApiKey(request.headers);
       const isAdmin = apiKey !== null && !!config.ADMIN_API_KEY && timingSafeEqualText(apiKey, config.ADMIN_API_KEY);
@@ -227,7 +228,6 @@ export function createApp(deps: AppDeps): App {
         requestId,
         logger: requestLogger,
         clientAddress: clientAddress(request, req, config.TRUST_PROXY),
-        rateLimit: rateLimiter.startRequest(request),
       };
     },
   });

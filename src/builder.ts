@@ -3,6 +3,7 @@ import ErrorsPlugin from '@pothos/plugin-errors';
 import ScopeAuthPlugin from '@pothos/plugin-scope-auth';
 import { authScopes, unauthorized, type AuthContexts, type AuthScopes } from './auth-scopes.js';
 import type { Context } from './context.js';
+import RootFieldChargesPlugin from './rate-limit/root-field-charges.plugin.js';
 
 export const builder = new SchemaBuilder<{
   Context: Context;
@@ -14,8 +15,9 @@ export const builder = new SchemaBuilder<{
     ID: { Input: string; Output: string };
   };
 }>({
-  // Scope auth first, so that no other plugin's wrapper runs for a caller without the right key.
-  plugins: [ScopeAuthPlugin, ErrorsPlugin],
+  // Root-field charges outermost (every call is counted, also one refused for its key), then
+  // scope auth, so that no resolver or error plugin runs for a caller without the right key.
+  plugins: [RootFieldChargesPlugin, ScopeAuthPlugin, ErrorsPlugin],
   scopeAuth: {
     authScopes,
     // Checked once when a subscription starts, as a root field is, not again for every event.

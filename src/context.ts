@@ -3,7 +3,7 @@ import type { ApiKeysService } from './modules/api-keys/api-keys.service.js';
 import type { AlertsService } from './modules/alerts/alerts.service.js';
 import type { DeliveriesService } from './modules/deliveries/deliveries.service.js';
 import type { QuotesService } from './modules/quotes/quotes.service.js';
-import type { RequestRateLimit } from './rate-limit/request-rate-limit.js';
+import type { RequestLedger } from './rate-limit/request-ledger.js';
 import type { User } from './modules/users/users.repository.js';
 import type { UsersService } from './modules/users/users.service.js';
 import type { WebhooksService } from './modules/webhooks/webhooks.service.js';
@@ -28,6 +28,6 @@ export interface Context {
   logger: Logger;
   /** The peer address, or the last X-Forwarded-For entry (the proxy's) when TRUST_PROXY is on. */
   clientAddress: string;
-  /** This request's rate-limit state: charges root fields, feeds the X-RateLimit-* headers. */
-  rateLimit: RequestRateLimit;
+  /** This request's ledger (added by useRateLimit): charges root fields, feeds headers and status. */
+  rateLimit: RequestLedger;
 }

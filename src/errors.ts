@@ -88,6 +88,7 @@ export type ErrorCode =
   | 'FORBIDDEN'
   | 'RATE_LIMITED'
   | 'TOO_MANY_STREAMS'
+  | 'SUBSCRIBER_TOO_SLOW'
   | 'BAD_USER_INPUT'
   | 'SERVICE_UNAVAILABLE'
   | 'INTERNAL';

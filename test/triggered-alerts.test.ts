@@ -172,7 +172,7 @@ describe('the report', () => {
     const reads: string[][] = [];
     const database = databaseQuoteSource(t.database.db);
     const counting: QuoteSource = { getQuotes: (tickers) => (reads.push([...tickers]), database.getQuotes(tickers)) };
-    const service = alertsService({ db: t.database.db, clock, quoteSource: counting, logger: createLogger('silent'), enqueueDelivery: async () => null, findDelivery: async () => null, events: createAlertEventHub(t.database) });
+    const service = alertsService({ db: t.database.db, clock, quoteSource: counting, logger: createLogger('silent'), enqueueDelivery: async () => null, findDelivery: async () => null, events: createAlertEventHub(t.database, createLogger('silent')) });
     const report = await service.evaluate(userId);
     expect(reads).toEqual([['BATCHA', 'BATCHB']]);
     expect(report.summary).toEqual({ totalAlerts: 5, triggeredCount: 2, errorCount: 0 });
@@ -185,7 +185,7 @@ describe('the report', () => {
     await createAlert(apiKey, { alertType: 'PRICE_THRESHOLD', ticker: 'THROW', targetPrice: 5, direction: 'ABOVE' });
     const broken: QuoteSource = { getQuotes: () => Promise.reject(new Error('connection reset by db')) };
     const logs: string[] = [];
-    const service = alertsService({ db: t.database.db, clock, quoteSource: broken, logger: createLogger('error', (l) => logs.push(l)), enqueueDelivery: async () => null, findDelivery: async () => null, events: createAlertEventHub(t.database) });
+    const service = alertsService({ db: t.database.db, clock, quoteSource: broken, logger: createLogger('error', (l) => logs.push(l)), enqueueDelivery: async () => null, findDelivery: async () => null, events: createAlertEventHub(t.database, createLogger('silent')) });
     const report = await service.evaluate(userId);
     expect(report.results[0]).toMatchObject({ triggered: false, error: 'The quote source is unavailable', currentValue: null });
     expect(report.summary.errorCount).toBe(1);

@@ -1,4 +1,6 @@
-import { createPubSub } from 'graphql-yoga';
+import { Repeater } from 'graphql-yoga';
+import { codedError } from '../errors.js';
+import type { Logger } from '../logger.js';
 import type { Database } from './client.js';
 
 export interface UserChannelHub<T> {
@@ -8,18 +10,28 @@ export interface UserChannelHub<T> {
 }
 
 /**
- * One LISTEN per process on `channel`, fanned out per user through yoga's pub/sub. `parse` turns
- * a NOTIFY payload into the events it carries, each with its user; a payload it throws on, or
- * that carries none, is dropped.
+ * How many events a subscriber may leave unread before its stream ends with SUBSCRIBER_TOO_SLOW.
+ * Ending beats dropping: a client told it missed nothing would trust a state it never saw; this
+ * one re-subscribes and re-reads. Below the 1024 pending pushes a Repeater allows.
+ */
+export const SUBSCRIBER_MAX_BACKLOG = 1000;
+
+/** How much of an unparsable payload the warning quotes. */
+const PAYLOAD_PREFIX_CHARS = 40;
+
+/**
+ * One LISTEN per process on `channel`, fanned out per user. `parse` turns a NOTIFY payload into
+ * the events it carries, each with its user; a payload it throws on is logged and dropped.
+ * The fan-out is a Map of Repeaters, not yoga's pub/sub, because the backlog bound needs to see
+ * which events each subscriber has not read yet.
  */
 export function createUserChannelHub<T>(
   database: Pick<Database, 'listen'>,
   channel: string,
   parse: (payload: string) => { userId: string; event: T }[],
+  logger: Logger,
 ): UserChannelHub<T> {
-  // The topic's payload is typed unknown: yoga's pub/sub types it through a conditional that a
-  // generic T cannot resolve; the stream is cast back to T where it is handed out.
-  const pubSub = createPubSub<{ event: [userId: string, event: unknown] }>();
+  const subscribers = new Map<string, Set<(event: T) => void>>();
   let listening: Promise<() => Promise<void>> | null = null;
 
   const onPayload = (payload: string) => {
@@ -27,10 +39,31 @@ export function createUserChannelHub<T>(
     try {
       events = parse(payload);
     } catch {
+      logger.warn('unparsable NOTIFY payload dropped', { channel, payloadPrefix: payload.slice(0, PAYLOAD_PREFIX_CHARS) });
       return;
     }
-    for (const { userId, event } of events) pubSub.publish('event', userId, event);
+    for (const { userId, event } of events) for (const deliver of subscribers.get(userId) ?? []) deliver(event);
   };
+
+  const stream = (userId: string) =>
+    new Repeater<T>((push, stop) => {
+      let unread = 0;
+      const deliver = (event: T) => {
+        if (unread >= SUBSCRIBER_MAX_BACKLOG) {
+          stop(tooSlow());
+          return;
+        }
+        unread += 1;
+        // An unbuffered push settles when the subscriber reads the event.
+        push(event).then(() => (unread -= 1), () => {});
+      };
+      const own = subscribers.get(userId) ?? new Set();
+      subscribers.set(userId, own.add(deliver));
+      stop.then(() => {
+        own.delete(deliver);
+        if (own.size === 0 && subscribers.get(userId) === own) subscribers.delete(userId);
+      });
+    });
 
   return {
     async subscribe(userId) {
@@ -39,7 +72,7 @@ export function createUserChannelHub<T>(
         throw error;
       });
       await listening;
-      return started(pubSub.subscribe('event', userId) as AsyncIterableIterator<T>);
+      return started(stream(userId));
     },
     async close() {
       const unlisten = await listening?.catch(() => null);
@@ -49,9 +82,16 @@ export function createUserChannelHub<T>(
   };
 }
 
+function tooSlow() {
+  return codedError(
+    'SUBSCRIBER_TOO_SLOW',
+    `This subscription left ${SUBSCRIBER_MAX_BACKLOG} events unread and was ended; subscribe again and re-read the current state`,
+  );
+}
+
 /**
- * A Repeater (what yoga's pub/sub hands out) subscribes only on its first next(), which yoga
- * calls only once the client reads; this one subscribes now, so nothing published in between is lost.
+ * A Repeater runs its executor (and so subscribes) only on its first next(), which yoga calls
+ * only once the client reads; this one subscribes now, so nothing published in between is lost.
  */
 function started<T>(source: AsyncIterableIterator<T>): AsyncIterableIterator<T> {
   let first: Promise<IteratorResult<T>> | null = source.next();

@@ -2,6 +2,7 @@ import { sql } from 'drizzle-orm';
 import { z } from 'zod';
 import type { Database, Db } from '../db/client.js';
 import type { webhookDeliveries } from '../db/tables.js';
+import type { Logger } from '../logger.js';
 import { createUserChannelHub, type UserChannelHub } from '../db/user-channel-hub.js';
 
 export type DeliveryRow = typeof webhookDeliveries.$inferSelect;
@@ -54,9 +55,10 @@ export async function notifyDue(tx: Db): Promise<void> {
 
 export type DeliveryEventHub = UserChannelHub<DeliveryChange>;
 
-export function createDeliveryEventHub(database: Pick<Database, 'listen'>): DeliveryEventHub {
-  return createUserChannelHub(database, DELIVERY_CHANGED_CHANNEL, (payload) => {
+export function createDeliveryEventHub(database: Pick<Database, 'listen'>, logger: Logger): DeliveryEventHub {
+  const parse = (payload: string) => {
     const change = DeliveryChangeSchema.parse(JSON.parse(payload));
     return [{ userId: change.userId, event: change }];
-  });
+  };
+  return createUserChannelHub(database, DELIVERY_CHANGED_CHANNEL, parse, logger);
 }

@@ -1,5 +1,5 @@
 import type { CORSOptions } from 'graphql-yoga';
-import { RATE_LIMIT_HEADERS } from '../rate-limit/request-rate-limit.js';
+import { RATE_LIMIT_HEADERS } from '../rate-limit/request-ledger.js';
 
 /**
  * CORS from `CORS_ORIGINS`. Alertwire's credentials are API keys sent in headers, never cookies,

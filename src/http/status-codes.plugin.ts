@@ -1,7 +1,7 @@
 import type { ExecutionResult } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import { DATABASE_RETRY_AFTER_SECONDS } from '../db/unavailable.js';
-import type { RequestRateLimit } from '../rate-limit/request-rate-limit.js';
+import type { RequestLedger } from '../rate-limit/request-ledger.js';
 
 const STATUS_BY_CODE: Record<string, number> = { UNAUTHENTICATED: 401, FORBIDDEN: 403, RATE_LIMITED: 429, SERVICE_UNAVAILABLE: 503 };
 
@@ -16,7 +16,7 @@ type Result = ExecutionResult & { extensions?: Record<string, unknown> };
  * `data`: a null from one failed non-null field must not hide that its siblings ran.
  */
 export function useStatusCodes(): Plugin {
-  const withStatus = (result: Result, rateLimit: RequestRateLimit | undefined): Result | undefined => {
+  const withStatus = (result: Result, rateLimit: RequestLedger | undefined): Result | undefined => {
     const codes = rateLimit?.failuresWhenNothingRan;
     if (!codes) return undefined;
     const statuses = new Set(codes.map((code) => STATUS_BY_CODE[code]));
@@ -32,7 +32,7 @@ export function useStatusCodes(): Plugin {
     (contextValue: unknown) =>
     ({ result, setResult }: { result: unknown; setResult: (result: Result) => void }) => {
       if (isAsyncIterable(result)) return;
-      const next = withStatus(result as Result, (contextValue as { rateLimit?: RequestRateLimit }).rateLimit);
+      const next = withStatus(result as Result, (contextValue as { rateLimit?: RequestLedger }).rateLimit);
       if (next) setResult(next);
     };
 

@@ -1,3 +1,4 @@
+import type { GraphQLResolveInfo } from 'graphql';
 import { getGraphQLRateLimiter, type Store } from 'graphql-rate-limit';
 import type { Clock } from '../clock.js';
 import type { Config } from '../env.js';
@@ -5,21 +6,44 @@ import type { Logger } from '../logger.js';
 import { budgetTable, PUBLIC_FIELDS, type Budget, type BudgetOverrides } from './budgets.js';
 import { createRedisStore } from './redis-store.js';
 import { createMemoryStore, type Hit, type RateLimitStore } from './rate-limit-store.js';
-import { RequestRateLimit, type CallerContext, type Charge, type FieldCall } from './request-rate-limit.js';
 
 export interface RateLimitOptions extends BudgetOverrides {
   /** Prefix of the Redis keys, so several deployments (or test runs) can share one Redis. */
   keyPrefix?: string;
+  /** Replaces the Redis command timeout (100 ms), for tests on a machine too busy to meet it. */
+  redisCommandTimeoutMs?: number;
+}
+
+/** What a charge needs to know about the caller (a subset of the GraphQL context). */
+interface CallerContext {
+  viewer: { id: string } | null;
+  isAdmin: boolean;
+  clientAddress: string;
+}
+
+/** One root-field call. */
+export interface FieldCall {
+  args: object;
+  context: object;
+  info: GraphQLResolveInfo;
+}
+
+export interface Charge {
+  /** The refusal message when the budget is spent, else undefined. */
+  refusal: string | undefined;
+  limit: number;
+  remaining: number;
+  /** Seconds until the oldest counted call leaves the window (and one more call is allowed). */
+  resetSeconds: number;
 }
 
 export interface RateLimiter {
-  /** The rate-limit state of a new request, for its GraphQL context. */
-  startRequest(request: Request): RequestRateLimit;
-  /** The state startRequest made for this request, if any (for its response headers). */
-  stateOf(request: Request): RequestRateLimit | undefined;
+  /** Spends one call of the field's budget for the caller, and says what is left. */
+  charge(call: FieldCall): Promise<Charge>;
   close(): Promise<void>;
 }
 
+/** One graphql-rate-limit limiter per app, over the memory store or, with REDIS_URL, Redis. */
 export function createRateLimiter(deps: {
   config: Config;
   clock: Clock;
@@ -29,76 +53,68 @@ export function createRateLimiter(deps: {
   const { config, clock, logger, options = {} } = deps;
   const budgetFor = budgetTable(config, options);
   const store: RateLimitStore = config.REDIS_URL
-    ? createRedisStore({ url: config.REDIS_URL, keyPrefix: options.keyPrefix ?? 'alertwire:rate-limit:', logger, clock })
+    ? createRedisStore({
+        url: config.REDIS_URL,
+        keyPrefix: options.keyPrefix ?? 'alertwire:rate-limit:',
+        logger,
+        clock,
+        commandTimeoutMs: options.redisCommandTimeoutMs,
+      })
     : createMemoryStore();
 
-  // The call being charged. graphql-rate-limit calls the store synchronously inside `limiter()`,
-  // before its first await, so the charge hands its budget and clock reading over in this slot
-  // and gets the store's answer back in it; one limiter then serves every call.
-  let handoff: PendingCharge | undefined;
-  const refusals = new Map<string, string>();
-  // graphql-rate-limit reads the log, decides, then writes it back: two steps that lose counts
-  // under concurrency, and O(calls in the window) arrays per call. Our store decides inside the
-  // read instead (one atomic step); the library is told max 1 and shown one earlier call when
-  // the store refused, none when it allowed, so it reaches the same verdict in O(1).
-  const recordingStore: Store = {
-    async getForIdentity(identity) {
-      const call = handoff!;
-      handoff = undefined;
-      call.hit = await store.hit(`${identity.contextIdentity}:${identity.fieldIdentity}`, call.budget, call.now);
-      return call.hit.allowed ? [] : [Date.now()];
+  // graphql-rate-limit reads an identity's log, decides, then writes it back: two steps that lose
+  // counts under concurrency and copy O(calls in the window) per call. This adapter decides and
+  // records inside the read (`hit`, one atomic step; the field identity is the field name) and
+  // shows the library, told max 1, one earlier call when the hit was refused and none when it
+  // was allowed, so the library reaches the store's verdict in O(1). The library answers with the
+  // message only, so the hit (for X-RateLimit-*) is left in `lastHit`: getForIdentity runs
+  // synchronously inside limiter(), and the charge that called it takes it right after.
+  let lastHit: Promise<Hit & { budget: Budget; now: number }> | undefined;
+  const atomicStore: Store = {
+    getForIdentity({ contextIdentity, fieldIdentity }) {
+      const budget = budgetFor(fieldIdentity);
+      const now = clock.now().getTime();
+      const hit = store.hit(`${contextIdentity}:${fieldIdentity}`, budget, now).then((h) => ({ ...h, budget, now }));
+      lastHit = hit;
+      return hit.then(({ allowed }) => (allowed ? [] : [Date.now()]));
     },
     setForIdentity() {},
   };
+  const refusals = new Map<string, string>();
   const limiter = getGraphQLRateLimiter({
-    store: recordingStore,
-    identifyContext: (ctx: CallerContext) => callerIdentity(handoff!.fieldName, ctx),
+    store: atomicStore,
+    identifyContext: ({ caller, fieldName }: { caller: CallerContext; fieldName: string }) => callerIdentity(fieldName, caller),
     // Called for every call, refused or not: the message is built once per field.
-    formatError: ({ fieldName }) => {
+    formatError: ({ fieldName, window }) => {
       let message = refusals.get(fieldName);
       if (message === undefined) {
-        message = refusalMessage(fieldName, budgetFor(fieldName));
+        message = `Too many ${fieldName} calls: the budget is ${budgetFor(fieldName).max} per ${describeWindow(window)}`;
         refusals.set(fieldName, message);
       }
       return message;
     },
   });
 
-  async function chargeField(call: FieldCall): Promise<Charge> {
-    const fieldName = call.info.fieldName;
-    const budget = budgetFor(fieldName);
-    const now = clock.now().getTime();
-    const charge: PendingCharge = { fieldName, budget, now };
-    handoff = charge;
-    const verdict = limiter(call, { max: 1, window: String(budget.windowMs) });
-    handoff = undefined;
-    const refusal = await verdict;
-    const { count, freesAt } = charge.hit!;
-    return {
-      refusal,
-      limit: budget.max,
-      remaining: Math.max(0, budget.max - count),
-      resetSeconds: Math.max(0, Math.ceil((freesAt - now) / 1000)),
-    };
-  }
-
-  const states = new WeakMap<Request, RequestRateLimit>();
   return {
-    startRequest(request) {
-      const state = new RequestRateLimit(chargeField);
-      states.set(request, state);
-      return state;
+    async charge({ args, context, info }) {
+      const fieldName = info.fieldName;
+      const caller = context as CallerContext;
+      const verdict = limiter(
+        { parent: undefined, args: args as Record<string, unknown>, context: { caller, fieldName }, info },
+        { max: 1, window: String(budgetFor(fieldName).windowMs) },
+      );
+      const hit = lastHit!;
+      lastHit = undefined;
+      const [refusal, { count, freesAt, budget, now }] = await Promise.all([verdict, hit]);
+      return {
+        refusal,
+        limit: budget.max,
+        remaining: Math.max(0, budget.max - count),
+        resetSeconds: Math.max(0, Math.ceil((freesAt - now) / 1000)),
+      };
     },
-    stateOf: (request) => states.get(request),
     close: () => store.close(),
   };
-}
-
-interface PendingCharge {
-  fieldName: string;
-  budget: Budget;
-  now: number;
-  hit?: Hit;
 }
 
 /** Per API key (its user), or per client address for public fields and callers without a valid key. */
@@ -106,10 +122,6 @@ function callerIdentity(fieldName: string, ctx: CallerContext): string {
   if (ctx.isAdmin && !PUBLIC_FIELDS.has(fieldName)) return 'admin';
   if (ctx.viewer && !PUBLIC_FIELDS.has(fieldName)) return `user:${ctx.viewer.id}`;
   return `address:${ctx.clientAddress}`;
-}
-
-function refusalMessage(fieldName: string, { max, windowMs }: Budget): string {
-  return `Too many ${fieldName} calls: the budget is ${max} per ${describeWindow(windowMs)}`;
 }
 
 function describeWindow(ms: number): string {

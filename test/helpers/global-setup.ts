@@ -12,6 +12,8 @@ declare module 'vitest' {
   export interface ProvidedContext {
     /** A migrated PGlite data-dir image; every PGlite test database starts from it (no initdb). */
     pgliteImage: string;
+    /** REDIS_URL of the run, or '' (vitest.config.ts then leaves the Redis tests out). */
+    redisUrl: string;
   }
 }
 

@@ -1,6 +1,7 @@
 import { sql } from 'drizzle-orm';
 import type { Database, Db } from '../../db/client.js';
 import { isUuid } from '../../db/rows.js';
+import type { Logger } from '../../logger.js';
 import { createUserChannelHub, type UserChannelHub } from '../../db/user-channel-hub.js';
 
 /** Every change of a user's webhook (set, disabled, enabled, secret rotated); the payload is the user id. */
@@ -14,8 +15,10 @@ export async function notifyWebhookUpdated(tx: Db, userId: string): Promise<void
 /** A signal (the user id) per change of a user's webhook, from any process. */
 export type WebhookUpdates = UserChannelHub<string>;
 
-export function createWebhookUpdates(database: Pick<Database, 'listen'>): WebhookUpdates {
-  return createUserChannelHub(database, WEBHOOK_UPDATED_CHANNEL, (payload) =>
-    isUuid(payload) ? [{ userId: payload, event: payload }] : [],
-  );
+export function createWebhookUpdates(database: Pick<Database, 'listen'>, logger: Logger): WebhookUpdates {
+  const parse = (payload: string) => {
+    if (!isUuid(payload)) throw new Error('not a user id');
+    return [{ userId: payload, event: payload }];
+  };
+  return createUserChannelHub(database, WEBHOOK_UPDATED_CHANNEL, parse, logger);
 }

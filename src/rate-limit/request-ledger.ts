@@ -1,51 +1,24 @@
-import type { GraphQLResolveInfo } from 'graphql';
 import { codedError } from '../errors.js';
+import type { Charge, FieldCall } from './rate-limiter.js';
 
-/** One root-field call, as graphql-rate-limit wants it. */
-export interface FieldCall {
-  parent: unknown;
-  args: Record<string, unknown>;
-  context: CallerContext;
-  info: GraphQLResolveInfo;
-}
-
-/** What a charge needs to know about the caller (a subset of the GraphQL context). */
-export interface CallerContext {
-  viewer: { id: string } | null;
-  isAdmin: boolean;
-  clientAddress: string;
-}
-
-export interface BudgetState {
-  limit: number;
-  remaining: number;
-  /** Seconds until the oldest counted call leaves the window (and one more call is allowed). */
-  resetSeconds: number;
-}
-
-export interface Charge extends BudgetState {
-  /** The refusal message when the budget is spent, else undefined. */
-  refusal: string | undefined;
-}
-
-export type ChargeField = (call: FieldCall) => Promise<Charge>;
+type BudgetState = Omit<Charge, 'refusal'>;
 
 /**
- * The rate-limit state of one request: charges each root field, keeps the most constrained
- * budget for the X-RateLimit-* headers, and records which root fields ran, so the HTTP status
- * can say when nothing could run.
+ * The one record of a request's root fields: charges each against its budget, keeps the most
+ * constrained budget for the X-RateLimit-* headers, and records which fields ran and how the
+ * others failed, from which the HTTP status is decided (useStatusCodes).
  */
-export class RequestRateLimit {
+export class RequestLedger {
   private tightest: BudgetState | undefined;
   private retryAfterSeconds = 0;
   private succeeded = 0;
   private readonly failureCodes: string[] = [];
 
-  constructor(private readonly chargeField: ChargeField) {}
+  constructor(private readonly limiter: { charge(call: FieldCall): Promise<Charge> }) {}
 
   /** Spends one call of the field's budget; throws RATE_LIMITED when it is spent. */
-  async enter(call: FieldCall): Promise<void> {
-    const { refusal, ...state } = await this.chargeField(call);
+  async charge(call: FieldCall): Promise<void> {
+    const { refusal, ...state } = await this.limiter.charge(call);
     if (!this.tightest || isTighter(state, this.tightest)) this.tightest = state;
     if (refusal === undefined) return;
     const retryAfter = Math.max(1, state.resetSeconds);
