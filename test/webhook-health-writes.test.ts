@@ -1,5 +1,6 @@
 import { inArray } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { systemClock } from '../src/clock.js';
 import type { Database } from '../src/db/client.js';
 import { webhooks } from '../src/db/tables.js';
 import type { DeliveryRow } from '../src/delivery/delivery-events.js';
@@ -62,7 +63,7 @@ describe('webhook health writes', () => {
     const healthOn = (database: Database) =>
       endpointHealth({
         db: database.db,
-        clock: { now: () => new Date() },
+        clock: systemClock,
         logger,
         disableAfterFailures: 1_000_000,
         disableAfterMs: 1_000 * HOUR,
