@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REDIS_CONNECTION_NAME } from '../src/rate-limit/redis-store.js';
+import { manualClock } from './helpers/clock.js';
 import { createTestApp, type TestApp } from './helpers/test-app.js';
 
 // .ci/run starts Redis; without it these tests fail (at the PING below), they never skip.
@@ -18,7 +19,9 @@ beforeAll(async () => {
   expect(await redis.ping()).toBe('PONG');
   const rateLimit = { keyPrefix, fieldBudgets: { register: { max: 5, windowMs: 60_000 } } };
   instances = [];
-  for (let i = 0; i < 2; i++) instances.push(await createTestApp({ env: { REDIS_URL }, rateLimit }));
+  // One clock standing still for both: retryAfter is the whole window however long the 20 calls take.
+  const clock = manualClock();
+  for (let i = 0; i < 2; i++) instances.push(await createTestApp({ clock, env: { REDIS_URL }, rateLimit }));
 });
 afterAll(async () => {
   for (const t of instances) await t.close();

@@ -123,15 +123,6 @@ export async function createTcpReceiver(onRequest: (socket: Socket) => void): Pr
   };
 }
 
-/** A port on 127.0.0.1 where nothing listens: connecting to it is refused. */
-export async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
-
 /** Retries an assertion every few ms until it passes or `timeoutMs` is over. */
 export async function eventually<T>(check: () => Promise<T> | T, timeoutMs = 10_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
