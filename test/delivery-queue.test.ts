@@ -138,7 +138,7 @@ describe('the durable queue', () => {
     // A lease that outlasts no send (timeout plus margin): every send re-checks and renews its row first.
     const env = { DELIVERY_LEASE_MS: String(LEASE_MS), WEBHOOK_TIMEOUT_MS: String(LEASE_MS - 4_000), DELIVERY_CONCURRENCY: '1', DELIVERY_BATCH_SIZE: '5' };
     const clock = movableClock();
-    await startWorker({ env, clock, workerId: 'lease-one' });
+    const one = await startWorker({ env, clock, workerId: 'lease-one' });
     await receiver.waitFor(1);
     const claimedByOne = await eventually(async () => {
       const held = (await Promise.all(ids.map(row))).filter((r) => r.leaseOwner === 'lease-one').map((r) => r.id);
@@ -152,12 +152,13 @@ describe('the durable queue', () => {
     await receiver.waitFor(2);
     // The rows lease-one claimed ahead have waited out their lease: lease-two takes them.
     clock.advance(LEASE_MS / 2 + 1);
-    await startWorker({ env, clock, workerId: 'lease-two', database: await anotherConnection() });
+    const two = await startWorker({ env, clock, workerId: 'lease-two', database: await anotherConnection() });
     const [, , taken] = await receiver.waitFor(3);
     expect(claimedByOne.slice(2)).toContain(taken!.headers['x-webhook-delivery']);
 
     openGate(true);
     await eventually(async () => expect((await Promise.all(ids.map(row))).map((r) => r.status)).toEqual(ids.map(() => 'DELIVERED')));
+    await Promise.all([one.stop(), two.stop()]);
     expect(receiver.requests.map((r) => r.headers['x-webhook-delivery']).sort()).toEqual([...ids].sort());
     for (const id of ids) expect(await attemptsOf(id)).toHaveLength(1);
     const notSent = t.logs.filter((l) => l.msg === 'delivery no longer held by this worker; not sent' && l.workerId === 'lease-one');
