@@ -1,6 +1,7 @@
 import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { alerts } from '../src/db/tables.js';
+import { manualClock } from './helpers/clock.js';
 import { createTestApp, type TestApp } from './helpers/test-app.js';
 
 const ADMIN_KEY = 'admin-key-0123456789';
@@ -19,9 +20,7 @@ const DELETE = `mutation($id: ID!) { deleteAlert(id: $id) {
   __typename ... on DeleteAlertSuccess { id message } ... on AlertNotFound { id message }
 } }`;
 
-// Strictly increasing, so "oldest first" never depends on two creates sharing a millisecond.
-let last = 0;
-const clock = { now: () => new Date((last = Math.max(Date.now(), last + 1))) };
+const clock = manualClock();
 
 let t: TestApp;
 beforeAll(async () => {
@@ -34,8 +33,11 @@ beforeAll(async () => {
 });
 afterAll(() => t.close());
 
-const create = async (apiKey: string, input: Record<string, unknown>) =>
-  (await t.gql(CREATE, { apiKey, variables: { input } })).body.data!.createAlert;
+// Each create a millisecond later, so "oldest first" never depends on two creates sharing one.
+const create = async (apiKey: string, input: Record<string, unknown>) => {
+  clock.advance(1);
+  return (await t.gql(CREATE, { apiKey, variables: { input } })).body.data!.createAlert;
+};
 const threshold = { alertType: 'PRICE_THRESHOLD', ticker: 'AAPL', targetPrice: 200, direction: 'ABOVE' };
 const storedCount = async (userId: string) =>
   (await t.database.db.select().from(alerts).where(eq(alerts.userId, userId))).length;

@@ -1,7 +1,8 @@
 import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { deliveryAttempts } from '../src/db/tables.js';
-import { closedPort, createReceiver, eventually, type Receiver } from './helpers/receiver.js';
+import { freePort } from './helpers/ports.js';
+import { createReceiver, eventually, type Receiver } from './helpers/receiver.js';
 import { createTestApp, type TestApp } from './helpers/test-app.js';
 
 const SET = `mutation($input: SetWebhookInput!) { setWebhook(input: $input) { __typename } }`;
@@ -71,7 +72,7 @@ describe('attempt details', () => {
     const delivered = await finishedPing(apiKey);
     expect(delivered.attemptLog[0].responseBody).toBe('ok\uFFFDdone');
 
-    await t.gql(SET, { apiKey, variables: { input: { url: `http://127.0.0.1:${await closedPort()}/hook` } } });
+    await t.gql(SET, { apiKey, variables: { input: { url: `http://127.0.0.1:${await freePort()}/hook` } } });
     const failed = await finishedPing(apiKey);
     expect(failed.attemptLog[0]).toMatchObject({ httpStatus: null, responseHeaders: [], responseBody: null, responseMs: null });
     expect(asObject(failed.attemptLog[0].requestHeaders)['x-webhook-delivery']).toBe(failed.id);

@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { createDb } from '../src/db/client.js';
 import { describeConnectError } from '../src/db/connect-errors.js';
-import { closedPort } from './helpers/receiver.js';
+import { freePort } from './helpers/ports.js';
 
 // The shared PostgreSQL every run has (see .ci/run), reached here whichever backend the suite tests.
 const SERVER = 'postgres://postgres@127.0.0.1:5432';
@@ -34,7 +34,7 @@ describe('a PostgreSQL that cannot be used', () => {
   });
 
   it('names a server that is down', async () => {
-    const port = await closedPort();
+    const port = await freePort();
     expect(await failureOf(`postgres://postgres@127.0.0.1:${port}/alertwire`)).toBe(
       `cannot reach PostgreSQL at 127.0.0.1:${port} (connection refused) — start it, or fix the host and port in DATABASE_URL`,
     );
@@ -55,5 +55,6 @@ describe('a PostgreSQL that cannot be used', () => {
     expect(result.stderr).toBe(
       'Alertwire failed to start: database "alertwire_absent" does not exist — create it with createdb -U postgres alertwire_absent\n',
     );
-  });
+    // Longer than the child's own 60 s: on a busy machine tsx alone can take half a minute to start.
+  }, 90_000);
 });

@@ -7,7 +7,7 @@ import { Claimer } from '../src/delivery/claimer.js';
 import { claimDue, enqueueDeliveries, type DeliveryRow } from '../src/delivery/delivery-queue.js';
 import type { AttemptOutcome } from '../src/delivery/http-sender.js';
 import { createLogger } from '../src/logger.js';
-import { movableClock, type MovableClock } from './helpers/clock.js';
+import { movableClock, type TestClock } from './helpers/clock.js';
 import { createTestDatabaseSource, type TestDatabaseSource } from './helpers/test-database.js';
 
 // The worker's parts on their own, against a real database: the claimer (what it takes, when it
@@ -16,7 +16,7 @@ import { createTestDatabaseSource, type TestDatabaseSource } from './helpers/tes
 const LEASE_MS = 60_000;
 let source: TestDatabaseSource;
 let database: Database;
-let clock: MovableClock;
+let clock: TestClock;
 
 beforeAll(async () => {
   source = await createTestDatabaseSource();

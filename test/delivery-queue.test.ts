@@ -124,19 +124,45 @@ describe('the durable queue', () => {
   });
 
   it('rows claimed ahead whose lease ran out are not sent again: two workers, each delivery received once', async () => {
-    receiver = await createReceiver(() => ({ status: 200, delayMs: 300 }));
+    // Each request waits for the gate open when it arrived; the clock, not real time, ends the leases.
+    let release!: () => void;
+    let gate = new Promise<void>((resolve) => (release = resolve));
+    receiver = await createReceiver(() => ({ status: 200, until: gate }));
+    const openGate = (keepOpen = false) => {
+      release();
+      gate = keepOpen ? Promise.resolve() : new Promise<void>((resolve) => (release = resolve));
+    };
     const a = await userWithWebhook(receiver.url);
     const ids: string[] = [];
     for (let i = 0; i < 8; i++) ids.push(await ping(a.apiKey));
-    // Leases shorter than a worker's queue takes to send: a row claimed ahead expires while it waits.
-    const env = { DELIVERY_LEASE_MS: '1000', WEBHOOK_TIMEOUT_MS: '900', DELIVERY_CONCURRENCY: '1', DELIVERY_BATCH_SIZE: '5' };
-    const one = await startWorker({ env, workerId: 'lease-one' });
-    const two = await startWorker({ env, workerId: 'lease-two', database: await anotherConnection() });
+    // A lease that outlasts no send (timeout plus margin): every send re-checks and renews its row first.
+    const env = { DELIVERY_LEASE_MS: String(LEASE_MS), WEBHOOK_TIMEOUT_MS: String(LEASE_MS - 4_000), DELIVERY_CONCURRENCY: '1', DELIVERY_BATCH_SIZE: '5' };
+    const clock = movableClock();
+    const one = await startWorker({ env, clock, workerId: 'lease-one' });
+    await receiver.waitFor(1);
+    const claimedByOne = await eventually(async () => {
+      const held = (await Promise.all(ids.map(row))).filter((r) => r.leaseOwner === 'lease-one').map((r) => r.id);
+      expect(held).toHaveLength(5);
+      return held;
+    });
+
+    // Half a lease on, the first send ends and the second starts, renewing its own lease only.
+    clock.advance(LEASE_MS / 2);
+    openGate();
+    await receiver.waitFor(2);
+    // The rows lease-one claimed ahead have waited out their lease: lease-two takes them.
+    clock.advance(LEASE_MS / 2 + 1);
+    const two = await startWorker({ env, clock, workerId: 'lease-two', database: await anotherConnection() });
+    const [, , taken] = await receiver.waitFor(3);
+    expect(claimedByOne.slice(2)).toContain(taken!.headers['x-webhook-delivery']);
+
+    openGate(true);
     await eventually(async () => expect((await Promise.all(ids.map(row))).map((r) => r.status)).toEqual(ids.map(() => 'DELIVERED')));
     await Promise.all([one.stop(), two.stop()]);
-
     expect(receiver.requests.map((r) => r.headers['x-webhook-delivery']).sort()).toEqual([...ids].sort());
     for (const id of ids) expect(await attemptsOf(id)).toHaveLength(1);
+    const notSent = t.logs.filter((l) => l.msg === 'delivery no longer held by this worker; not sent' && l.workerId === 'lease-one');
+    expect(notSent.map((l) => l.deliveryId)).toContain(taken!.headers['x-webhook-delivery']);
   });
 
   it('a delivery cancelled by deleteWebhook while claimed ahead is never sent, not even to a new webhook', async () => {

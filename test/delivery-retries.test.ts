@@ -1,6 +1,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { movableClock } from './helpers/clock.js';
-import { closedPort, createReceiver, eventually, type Receiver } from './helpers/receiver.js';
+import { freePort } from './helpers/ports.js';
+import { createReceiver, eventually, type Receiver } from './helpers/receiver.js';
 import { createTestApp, type TestApp } from './helpers/test-app.js';
 
 // Far longer than any test runs: a retry, or a send timing out, happens only when the test moves
@@ -142,7 +143,7 @@ describe('retries', () => {
 
 describe('each failed attempt has a typed failureKind', () => {
   it('refused connection → CONNECTION_ERROR', async () => {
-    const delivery = await pingUntilSettled(`http://127.0.0.1:${await closedPort()}/hook`);
+    const delivery = await pingUntilSettled(`http://127.0.0.1:${await freePort()}/hook`);
     expect(delivery).toMatchObject({ status: 'FAILED', failureKind: 'CONNECTION_ERROR', httpStatus: null, attempts: 3 });
     expect(delivery.attemptLog[0].error).toMatch(/ECONNREFUSED/);
   });

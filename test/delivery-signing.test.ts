@@ -7,6 +7,7 @@ import type { DeliveryWorker } from '../src/delivery/delivery-worker.js';
 import { createLogger } from '../src/logger.js';
 import { buildAlertsTriggeredPayload } from '../src/modules/alerts/alert-payloads.js';
 import { createSecretBox } from '../src/modules/webhooks/secret-box.js';
+import { manualClock } from './helpers/clock.js';
 import { createReceiver, eventually, type Receiver } from './helpers/receiver.js';
 import { createTestApp, type TestApp } from './helpers/test-app.js';
 
@@ -19,11 +20,13 @@ const HISTORY = `{ webhookDeliveries { deliveries { id event status httpStatus a
 
 const SIGNATURE_HEADERS = ['x-webhook-signature', 'webhook-id', 'webhook-timestamp', 'webhook-signature'];
 
+// Stands at the real time (receivers check webhook-timestamp against theirs), so sent_at is exact.
+const clock = manualClock(new Date());
 let t: TestApp;
 let receiver: Receiver;
 let worker: DeliveryWorker | undefined;
 beforeAll(async () => {
-  t = await createTestApp();
+  t = await createTestApp({ clock });
 });
 afterAll(() => t.close());
 afterEach(async () => {
@@ -57,7 +60,6 @@ describe('a signed delivery', () => {
     const { apiKey, userId } = await userWithWebhook(receiver.url, secret);
     worker = await t.startWorker();
 
-    const before = Date.now();
     const ping = (await t.gql(PING, { apiKey })).body.data!.sendTestWebhook;
     expect(ping).toMatchObject({
       __typename: 'SendTestWebhookSuccess',
@@ -68,7 +70,7 @@ describe('a signed delivery', () => {
     const body = request!.body;
     const sentAt = JSON.parse(body).sent_at as string;
     expect(body).toBe(`{"event":"webhook.ping","user_id":"${userId}","sent_at":"${sentAt}"}`);
-    expect(Date.parse(sentAt)).toBeGreaterThanOrEqual(before - 1000);
+    expect(sentAt).toBe(clock.now().toISOString());
 
     const h = request!.headers;
     expect(request!.method).toBe('POST');
@@ -79,7 +81,7 @@ describe('a signed delivery', () => {
     expect(h['x-webhook-delivery']).toBe(id);
     expect(h['x-webhook-signature']).toBe(independentHmac(secret, body));
     expect(h['webhook-id']).toBe(id);
-    expect(Math.abs(Number(h['webhook-timestamp']) - Date.now() / 1000)).toBeLessThan(10);
+    expect(h['webhook-timestamp']).toBe(String(Math.floor(clock.now().getTime() / 1000)));
     expect(h['webhook-signature']).toMatch(/^v1,[A-Za-z0-9+/]+=*$/);
     const verified = new Webhook(secret).verify(body, h as Record<string, string>);
     expect(verified).toEqual(JSON.parse(body));
@@ -161,7 +163,7 @@ describe('the alerts.triggered payload', () => {
     createServices({
       database: t.database,
       config: t.config,
-      clock: { now: () => new Date() },
+      clock,
       logger: createLogger('silent'),
       secretBox: t.secretBox,
     });
@@ -216,10 +218,20 @@ describe('the alerts.triggered payload', () => {
     await delivered(apiKey, delivery!.id);
   });
 
-  it('creates nothing when there is no webhook', async () => {
-    const without = await t.register();
-    expect(await services().deliveries.enqueue(without.userId, buildAlertsTriggeredPayload(without.userId, evaluations, evaluatedAt))).toBeNull();
-    const history = await t.gql(HISTORY, { apiKey: without.apiKey });
-    expect(history.body.data!.webhookDeliveries.deliveries).toEqual([]);
+  it('is kept as SKIPPED, not sent, while the webhook is disabled; the caller is told nothing was enqueued', async () => {
+    receiver = await createReceiver(() => ({ status: 410 }));
+    const { apiKey, userId } = await userWithWebhook(receiver.url, 'k');
+    worker = await t.startWorker();
+    await t.gql(PING, { apiKey });
+    await eventually(async () => expect((await t.gql(`{ webhook { isActive } }`, { apiKey })).body.data!.webhook.isActive).toBe(false));
+
+    expect(await services().deliveries.enqueue(userId, buildAlertsTriggeredPayload(userId, evaluations, evaluatedAt))).toBeNull();
+    const history = (await t.gql(HISTORY, { apiKey })).body.data!.webhookDeliveries.deliveries;
+    expect(history.map((d: { event: string; status: string }) => [d.event, d.status])).toEqual([
+      ['alerts.triggered', 'SKIPPED'],
+      ['webhook.ping', 'FAILED'],
+    ]);
+    expect(history[0]).toMatchObject({ attempts: 0, attemptLog: [] });
+    expect(receiver.requests.map((r) => r.headers['x-webhook-event'])).toEqual(['webhook.ping']);
   });
 });

@@ -4,7 +4,7 @@ import { webhookDeliveries } from '../src/db/tables.js';
 import { QUEUE_DEPTH_TTL_MS } from '../src/metrics/metrics.js';
 import { startMetricsServer } from '../src/metrics/metrics-server.js';
 import { movableClock } from './helpers/clock.js';
-import { freePort } from './helpers/private-services.js';
+import { freePort } from './helpers/ports.js';
 import { createReceiver, eventually } from './helpers/receiver.js';
 import { createTestApp, type TestApp } from './helpers/test-app.js';
 import { createTestDatabaseSource } from './helpers/test-database.js';

@@ -1,21 +1,37 @@
-import { eq } from 'drizzle-orm';
+import { asc, eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { quoteHistory } from '../src/db/tables.js';
 import { DEMO_HISTORY_DAYS, demoTickers, seedDemoQuotes } from '../src/modules/quotes/demo-quotes.js';
+import { manualClock } from './helpers/clock.js';
 import { createTestApp, type TestApp } from './helpers/test-app.js';
 
-const clock = { now: () => new Date('2026-03-02T15:00:00.000Z') };
+const clock = manualClock('2026-03-02T15:00:00.000Z');
+const QUOTE = `query($ticker: String!) { quote(ticker: $ticker) { ticker price asOf signal } }`;
+
+// Each app opens a fresh database of its own (from the migrated template); the cases only read the seeded quotes.
+const apps: TestApp[] = [];
+const seededApp = async () => {
+  const app = await createTestApp({ clock });
+  apps.push(app);
+  expect(await seedDemoQuotes(app.database.db, clock)).toBe(true);
+  return app;
+};
 let t: TestApp;
 beforeAll(async () => {
-  t = await createTestApp({ clock, env: { ADMIN_API_KEY: 'admin-key-0123456789' } });
+  t = await seededApp();
 });
-afterAll(() => t.close());
+afterAll(async () => {
+  await Promise.all(apps.map((app) => app.close()));
+});
 
-const QUOTE = `query($ticker: String!) { quote(ticker: $ticker) { ticker price asOf signal } }`;
+const history = (app: TestApp) =>
+  app.database.db
+    .select({ ticker: quoteHistory.ticker, price: quoteHistory.price, asOf: quoteHistory.asOf })
+    .from(quoteHistory)
+    .orderBy(asc(quoteHistory.ticker), asc(quoteHistory.asOf));
 
 describe('demo quotes', () => {
   it('loads about ten tickers, each with enough history for a signal', async () => {
-    expect(await seedDemoQuotes(t.database.db, clock)).toBe(true);
     expect(demoTickers).toHaveLength(10);
     const { apiKey } = await t.register();
     const quotes = await Promise.all(
@@ -30,8 +46,12 @@ describe('demo quotes', () => {
   });
 
   it('is the same on every fresh database (deterministic)', async () => {
-    const { apiKey } = await t.register();
-    const tsla = (await t.gql(QUOTE, { apiKey, variables: { ticker: 'TSLA' } })).body.data!.quote;
+    const other = await seededApp();
+    const points = await history(t);
+    expect(points).toHaveLength(demoTickers.length * DEMO_HISTORY_DAYS);
+    expect(await history(other)).toEqual(points);
+    const { apiKey } = await other.register();
+    const tsla = (await other.gql(QUOTE, { apiKey, variables: { ticker: 'TSLA' } })).body.data!.quote;
     expect(tsla).toMatchObject({ price: 180.25, signal: 'BUY' });
   });
 

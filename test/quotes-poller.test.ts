@@ -1,5 +1,3 @@
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { quoteHistory, quotes } from '../src/db/tables.js';
@@ -13,25 +11,20 @@ const prices = new Map<string, number>([
   ['POLLA', 100],
   ['UNWATCHED', 10],
 ]);
-const asked: string[] = [];
 const clock = movableClock();
-let provider: Server;
+let provider: Receiver;
 let t: TestApp;
 let receiver: Receiver;
 
 beforeAll(async () => {
-  provider = createServer((req, res) => {
-    const ticker = req.url!.split('/').pop()!;
-    asked.push(ticker);
-    const price = prices.get(ticker);
-    if (price === undefined) return void res.writeHead(404).end();
-    res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ price }));
+  provider = await createReceiver((request) => {
+    const price = prices.get(request.path.split('/').pop()!);
+    if (price === undefined) return { status: 404 };
+    return { status: 200, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ price }) };
   });
-  await new Promise<void>((resolve) => provider.listen(0, '127.0.0.1', resolve));
-  const { port } = provider.address() as AddressInfo;
   t = await createTestApp({
     clock,
-    env: { QUOTES_URL: `http://127.0.0.1:${port}/v1/{ticker}`, QUOTES_POLL_INTERVAL: '1m', WEBHOOK_RETRY_BASE_MS: '10' },
+    env: { QUOTES_URL: `${provider.origin}/v1/{ticker}`, QUOTES_POLL_INTERVAL: '1m', WEBHOOK_RETRY_BASE_MS: '10' },
   });
   receiver = await createReceiver();
   await t.startWorker();
@@ -40,8 +33,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await t.close();
   await receiver.close();
-  provider.closeAllConnections();
-  await new Promise((resolve) => provider.close(resolve));
+  await provider.close();
 });
 
 /** Moves the clock one poll interval at a time until `check` passes. */
@@ -51,6 +43,7 @@ const afterPolls = (check: () => Promise<void> | void) =>
     await check();
   });
 
+const asked = () => provider.requests.map((r) => r.path.split('/').pop()!);
 const storedPrice = async (ticker: string) =>
   (await t.database.db.select().from(quotes).where(eq(quotes.ticker, ticker)))[0]?.price;
 
@@ -69,12 +62,12 @@ describe('the HTTP quote source, polled every QUOTES_POLL_INTERVAL', () => {
     expect(body.triggered_alerts[0]).toMatchObject({ alert: { ticker: 'POLLA' }, current_value: '120.00' });
 
     // Rounds without a move record nothing.
-    const before = asked.length;
-    await afterPolls(() => expect(asked.length).toBeGreaterThanOrEqual(before + 3));
+    const before = asked().length;
+    await afterPolls(() => expect(asked().length).toBeGreaterThanOrEqual(before + 3));
     await steps.evaluated();
     const history = await t.database.db.select().from(quoteHistory).where(eq(quoteHistory.ticker, 'POLLA'));
     expect(history.map((h) => h.price)).toEqual([100, 120]);
-    expect(asked).not.toContain('UNWATCHED');
-    expect(new Set(asked)).toEqual(new Set(['POLLA']));
+    expect(asked()).not.toContain('UNWATCHED');
+    expect(new Set(asked())).toEqual(new Set(['POLLA']));
   });
 });

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { REDIS_CONNECTION_NAME } from '../src/rate-limit/redis-store.js';
+import { manualClock } from './helpers/clock.js';
 import { createTestApp, type TestApp } from './helpers/test-app.js';
 
 // Run only with REDIS_URL (vitest.config.ts); a key prefix per run, as several runs share one Redis.
@@ -19,7 +20,9 @@ beforeAll(async () => {
   // A busy machine can take over 100 ms to answer: the breaker would then count in memory.
   const rateLimit = { keyPrefix, redisCommandTimeoutMs: 5000, fieldBudgets: { register: { max: 5, windowMs: 60_000 } } };
   instances = [];
-  for (let i = 0; i < 2; i++) instances.push(await createTestApp({ env: { REDIS_URL }, rateLimit }));
+  // One clock standing still for both: retryAfter is the whole window however long the 20 calls take.
+  const clock = manualClock();
+  for (let i = 0; i < 2; i++) instances.push(await createTestApp({ clock, env: { REDIS_URL }, rateLimit }));
 });
 afterAll(async () => {
   for (const t of instances) await t.close();

@@ -1,32 +1,33 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { users } from '../src/db/tables.js';
+import type { Database } from '../src/db/client.js';
 import { STRICT_BUDGETS } from '../src/rate-limit/budgets.js';
+import { manualClock } from './helpers/clock.js';
 import { createTestDatabaseSource, type TestDatabaseSource } from './helpers/test-database.js';
 import { createTestApp, type TestApp, type TestAppOptions } from './helpers/test-app.js';
 
 const REGISTER = `mutation($input: RegisterInput!) { register(input: $input) { apiKey } }`;
 const registerInput = () => ({ input: { name: 'Rate', email: `rate-${randomUUID()}@example.com` } });
 
-/** A clock the tests move by hand, so windows pass without sleeping. */
-function manualClock() {
-  let now = Date.parse('2026-01-01T00:00:00Z');
-  return { now: () => new Date(now), advance: (ms: number) => void (now += ms) };
-}
-
 // Each test builds its own app, and so its own in-memory budgets.
 let source: TestDatabaseSource;
+let warm: Database;
 const apps: TestApp[] = [];
 beforeAll(async () => {
   source = await createTestDatabaseSource();
+  // Opened here, under the hook's timeout: the first case's app then costs no database start.
+  warm = await source.open();
 });
 afterAll(async () => {
   for (const app of apps) await app.close();
+  await warm.close();
   await source.destroy();
 });
 
+// Time stands still unless a test moves it: a window never loses a second to a slow machine.
 async function appWith(options: TestAppOptions): Promise<TestApp> {
-  const app = await createTestApp({ ...options, source });
+  const app = await createTestApp({ clock: manualClock(), ...options, source });
   apps.push(app);
   return app;
 }

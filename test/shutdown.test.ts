@@ -4,7 +4,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { closedPort, createReceiver, eventually, type Receiver } from './helpers/receiver.js';
+import { freePort } from './helpers/ports.js';
+import { createReceiver, eventually, type Receiver } from './helpers/receiver.js';
 import { createTestDatabaseSource, type TestDatabaseSource } from './helpers/test-database.js';
 
 const cleanups: (() => unknown)[] = [];
@@ -40,7 +41,7 @@ describe('kill -TERM on `npm start`', () => {
     cleanups.push(() => source.destroy());
     const dataDir = mkdtempSync(path.join(tmpdir(), 'alertwire-shutdown-'));
     cleanups.push(() => rmSync(dataDir, { recursive: true, force: true }));
-    const port = await closedPort();
+    const port = await freePort();
     const child = spawn('npm', ['start'], {
       cwd: new URL('..', import.meta.url),
       env: {

@@ -5,18 +5,10 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { compiled, repositoryRoot } from './helpers/compiled.js';
+import { freePort } from './helpers/ports.js';
 
 const dirs: string[] = [];
 afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const probe = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as { port: number };
-      probe.close(() => resolve(port));
-    });
-  });
-}
 
 /** `npm start`'s entry point (or `npm start` itself) in a process of its own, on a fresh embedded database. */
 function startServer(port: number, command = [process.execPath, compiled('src/main.ts')]) {

@@ -1,6 +1,5 @@
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createReceiver, type Receiver } from './helpers/receiver.js';
 import { createTestApp, type TestApp } from './helpers/test-app.js';
 
 const CREATE = `mutation($input: CreateAlertInput!) { createAlert(input: $input) {
@@ -13,27 +12,25 @@ const CHECK = `{ triggeredAlerts {
 
 /** What the fake provider answers per ticker: a price, or an HTTP status. */
 const answers = new Map<string, number | 'down' | 'garbage'>();
-let server: Server;
+let provider: Receiver;
 let t: TestApp;
 
 beforeAll(async () => {
-  server = createServer((req, res) => {
-    const answer = answers.get(req.url!.split('/').pop()!);
-    if (answer === undefined) return void res.writeHead(404).end();
-    if (answer === 'down') return void res.writeHead(500).end('oops');
-    if (answer === 'garbage') return void res.writeHead(200, { 'content-type': 'application/json' }).end('{not json');
-    res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ quote: { last: answer } }));
+  provider = await createReceiver((request) => {
+    const answer = answers.get(request.path.split('/').pop()!);
+    const json = { 'content-type': 'application/json' };
+    if (answer === undefined) return { status: 404 };
+    if (answer === 'down') return { status: 500, body: 'oops' };
+    if (answer === 'garbage') return { status: 200, headers: json, body: '{not json' };
+    return { status: 200, headers: json, body: JSON.stringify({ quote: { last: answer } }) };
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
   t = await createTestApp({
-    env: { QUOTES_URL: `http://127.0.0.1:${port}/v1/{ticker}`, QUOTES_PRICE_FIELD: 'quote.last', QUOTES_CACHE_MS: '0' },
+    env: { QUOTES_URL: `${provider.origin}/v1/{ticker}`, QUOTES_PRICE_FIELD: 'quote.last', QUOTES_CACHE_MS: '0' },
   });
 });
 afterAll(async () => {
   await t.close();
-  server.closeAllConnections();
-  await new Promise((resolve) => server.close(resolve));
+  await provider.close();
 });
 
 const threshold = (ticker: string) => ({ alertType: 'PRICE_THRESHOLD', ticker, targetPrice: 100, direction: 'ABOVE' });

@@ -4,6 +4,7 @@ import { createLogger } from '../src/logger.js';
 import { alertsService } from '../src/modules/alerts/alerts.service.js';
 import { databaseQuoteSource } from '../src/modules/quotes/database-quote-source.js';
 import type { QuoteSource } from '../src/modules/quotes/quote-source.js';
+import { manualClock } from './helpers/clock.js';
 import { createTestApp, type TestApp } from './helpers/test-app.js';
 
 const ADMIN_KEY = 'admin-key-0123456789';
@@ -16,8 +17,7 @@ const CHECK = `{ triggeredAlerts {
   results { triggered currentValue details error evaluatedAt alert { id ticker alertType } }
 } }`;
 
-let current = Date.parse('2026-03-02T15:00:00.000Z');
-const clock = { now: () => new Date(current) };
+const clock = manualClock('2026-03-02T15:00:00.000Z');
 let t: TestApp;
 let asOf = Date.parse('2026-01-01T00:00:00.000Z');
 
@@ -37,7 +37,7 @@ async function setPrices(ticker: string, ...prices: number[]) {
 }
 
 async function createAlert(apiKey: string, input: Record<string, unknown>): Promise<string> {
-  current += 1000;
+  clock.advance(1000);
   const res = await t.gql(CREATE, { apiKey, variables: { input } });
   expect(res.body.data!.createAlert.__typename).toBe('CreateAlertSuccess');
   return res.body.data!.createAlert.alert.id;
@@ -138,9 +138,9 @@ describe('the report', () => {
       await createAlert(apiKey, { alertType: 'PRICE_THRESHOLD', ticker: 'SUMB', targetPrice: 40, direction: 'BELOW' }),
       await createAlert(apiKey, { alertType: 'PRICE_THRESHOLD', ticker: 'SUMB', targetPrice: 60, direction: 'BELOW' }),
     ];
-    current += 5000;
+    clock.advance(5000);
     const report = await check(apiKey);
-    const at = new Date(current).toISOString();
+    const at = clock.now().toISOString();
     expect(report.evaluatedAt).toBe(at);
     expect(report.summary).toEqual({ totalAlerts: 3, triggeredCount: 2, errorCount: 0 });
     expect(report.results.map((r: { alert: { id: string } }) => r.alert.id)).toEqual(ids);

@@ -1,5 +1,6 @@
 import { inArray } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { systemClock } from '../src/clock.js';
 import type { Database } from '../src/db/client.js';
 import { webhooks } from '../src/db/tables.js';
 import type { DeliveryRow } from '../src/delivery/delivery-events.js';
@@ -39,7 +40,7 @@ async function userWithWebhook(url = HOOK) {
 const healthOn = (database: Database, logger = createLogger('silent'), disableAfterFailures = 1_000_000) =>
   endpointHealth({
     db: database.db,
-    clock: { now: () => new Date() },
+    clock: systemClock,
     logger,
     disableAfterFailures,
     disableAfterMs: 0,

@@ -1,5 +1,5 @@
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { createServer as createTcpServer, type AddressInfo, type Socket } from 'node:net';
 
 interface ReceivedRequest {
   method: string;
@@ -23,7 +23,10 @@ interface Reply {
 export type ReplyFn = (request: ReceivedRequest, index: number) => Reply;
 
 export interface Receiver {
+  /** `origin` + `/hook`. */
   url: string;
+  /** http://host:port, for a test that serves paths of its own (a quote provider). */
+  origin: string;
   port: number;
   requests: ReceivedRequest[];
   /** Resolves once `count` requests have arrived; rejects after `timeoutMs`. */
@@ -69,8 +72,10 @@ export async function createReceiver(reply: ReplyFn = () => ({ status: 200 }), h
   });
   await new Promise<void>((resolve) => server.listen(0, host, resolve));
   const port = (server.address() as AddressInfo).port;
+  const origin = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
   return {
-    url: `http://${host.includes(':') ? `[${host}]` : host}:${port}/hook`,
+    url: `${origin}/hook`,
+    origin,
     port,
     requests,
     waitFor(count, timeoutMs = 10_000) {
@@ -91,13 +96,31 @@ export async function createReceiver(reply: ReplyFn = () => ({ status: 200 }), h
   };
 }
 
-/** A port on 127.0.0.1 where nothing listens: connecting to it is refused. */
-export async function closedPort(): Promise<number> {
-  const server = createServer();
+export interface TcpReceiver {
+  url: string;
+  close(): Promise<void>;
+}
+
+/**
+ * A receiver below HTTP, for answers an HTTP server cannot give (a banner, a dripped or broken
+ * body): `onRequest` gets the socket once the request's first bytes are in and writes raw bytes.
+ */
+export async function createTcpReceiver(onRequest: (socket: Socket) => void): Promise<TcpReceiver> {
+  const sockets = new Set<Socket>();
+  const server = createTcpServer((socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+    socket.on('error', () => {});
+    socket.once('data', () => onRequest(socket));
+  });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`,
+    async close() {
+      for (const socket of sockets) socket.destroy();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
 }
 
 /** Retries an assertion every few ms until it passes or `timeoutMs` is over. */

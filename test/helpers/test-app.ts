@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { createApp, createEvaluator, createWorker, type App } from '../../src/app.js';
 import type { AlertEvaluator } from '../../src/modules/alerts/alert-evaluator.js';
-import type { Clock } from '../../src/clock.js';
+import { systemClock, type Clock } from '../../src/clock.js';
 import type { Database } from '../../src/db/client.js';
 import type { DeliveryWorker } from '../../src/delivery/delivery-worker.js';
 import type { LookupFn } from '../../src/delivery/http-sender.js';
@@ -81,7 +81,7 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
   const logs: Record<string, unknown>[] = [];
   const logger = createLogger(config.LOG_LEVEL, (line) => logs.push(JSON.parse(line)));
   const secretBox = options.secretBox ?? createSecretBox(randomBytes(32));
-  const clock = options.clock ?? { now: () => new Date() };
+  const clock = options.clock ?? systemClock;
   const metrics = createMetrics();
   const app = createApp({ database, config, clock, logger, secretBox, metrics, rateLimit: options.rateLimit ?? RELAXED_RATE_LIMITS });
 
