@@ -67,7 +67,8 @@ export type App = YogaServerInstance<ServerContext, Context>;
 
 export function createServices(deps: AppDeps): Services {
   const { database, clock, secretBox } = deps;
-  const db = database.db;
+  // The request path answers within its deadline (SERVICE_UNAVAILABLE); the worker and the evaluator keep database.db.
+  const db = database.withDeadline(deps.config.DATABASE_REQUEST_TIMEOUT_MS);
   const quoteSource = createQuoteSource({ db, config: deps.config, clock, logger: deps.logger });
   const deliveries = deliveriesService({
     db,
@@ -184,7 +185,7 @@ export function createApp(deps: AppDeps): App {
       throw serviceUnavailable();
     });
   const metrics = deps.metrics ?? createMetrics();
-  metrics.watchQueue(deps.database.db, deps.clock);
+  metrics.watchQueue(deps.database.withDeadline(config.DATABASE_REQUEST_TIMEOUT_MS), deps.clock);
 
   return createYoga<ServerContext, Context>({
     schema,
@@ -234,7 +235,7 @@ export function createApp(deps: AppDeps): App {
       useMultipartSubscriptions(),
       useStreamLimit(config.STREAMS_PER_KEY_MAX),
       useRateLimitHeaders(rateLimiter),
-      useReadiness(deps.database.db),
+      useReadiness(deps.database),
       useMetrics(metrics, { token: config.METRICS_TOKEN, serve: !config.METRICS_PORT }),
     ],
     context: async ({ request, req }): Promise<Context> => {
