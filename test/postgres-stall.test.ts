@@ -11,11 +11,21 @@ import { timed } from './helpers/timed.js';
 // A PostgreSQL of this file's own, frozen with SIGSTOP: it keeps its connections open and answers
 // nothing. On the PGlite run too: an in-process PGlite cannot stall, and this is the server driver's path.
 const LEASE_MS = 20_000;
+const REQUEST_DEADLINE_MS = 1000;
 const clock = movableClock();
 let fixture: OutageFixture;
 beforeAll(async () => {
-  // One send at a time per endpoint: the second delivery waits for the first, across the freeze.
-  fixture = await createOutageFixture({ clock, env: { DELIVERY_ENDPOINT_CONCURRENCY: '1', DELIVERY_LEASE_MS: String(LEASE_MS), WEBHOOK_TIMEOUT_MS: '10000' } });
+  fixture = await createOutageFixture({
+    clock,
+    env: {
+      // Below the default 1.5 s: the 2 s bound keeps a margin for a loaded machine's timer lag.
+      DATABASE_REQUEST_TIMEOUT_MS: String(REQUEST_DEADLINE_MS),
+      // One send at a time per endpoint: the second delivery waits for the first, across the freeze.
+      DELIVERY_ENDPOINT_CONCURRENCY: '1',
+      DELIVERY_LEASE_MS: String(LEASE_MS),
+      WEBHOOK_TIMEOUT_MS: '10000',
+    },
+  });
 }, 120_000);
 afterAll(() => fixture?.close());
 
