@@ -68,7 +68,8 @@ export type App = YogaServerInstance<ServerContext, BuiltContext>;
 
 export function createServices(deps: AppDeps): Services {
   const { database, clock, secretBox } = deps;
-  const db = database.db;
+  // The request path answers within its deadline (SERVICE_UNAVAILABLE); the worker and the evaluator keep database.db.
+  const db = database.withDeadline(deps.config.DATABASE_REQUEST_TIMEOUT_MS);
   const quoteSource = createQuoteSource({ db, config: deps.config, clock, logger: deps.logger });
   const deliveries = deliveriesService({
     db,
@@ -177,7 +178,7 @@ export function createApp(deps: AppDeps): App {
   const services = createServices(deps);
   const rateLimiter = createRateLimiter({ config, clock: deps.clock, logger, options: deps.rateLimit });
   const metrics = deps.metrics ?? createMetrics();
-  metrics.watchQueue(deps.database.db, deps.clock);
+  metrics.watchQueue(deps.database.withDeadline(config.DATABASE_REQUEST_TIMEOUT_MS), deps.clock);
 
   return createYoga<ServerContext, BuiltContext>({
     schema,
@@ -207,7 +208,7 @@ export function createApp(deps: AppDeps): App {
       useMultipartSubscriptions(),
       useStreamLimit(config.STREAMS_PER_KEY_MAX),
       useRateLimit(rateLimiter),
-      useReadiness(deps.database.db),
+      useReadiness(deps.database),
       useMetrics(metrics, { token: config.METRICS_TOKEN, serve: !config.METRICS_PORT }),
       useMaskedErrorsWithRequestId(),
     ],

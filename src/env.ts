@@ -101,6 +101,7 @@ const EnvSchema = z.object({
   HOST: z.string().min(1).default('0.0.0.0'),
   DATABASE_URL: optional(url('DATABASE_URL', ['postgres:', 'postgresql:'])),
   DATA_DIR: z.string().min(1).default('./.data'),
+  DATABASE_REQUEST_TIMEOUT_MS: int('DATABASE_REQUEST_TIMEOUT_MS', 100, 60_000).default(1500),
   ADMIN_API_KEY: optional(z.string().min(16, { message: 'ADMIN_API_KEY must be at least 16 characters' })),
   SECRET_ENCRYPTION_KEY: optional(encryptionKey('SECRET_ENCRYPTION_KEY')),
   SECRET_ENCRYPTION_KEY_PREVIOUS: optional(encryptionKey('SECRET_ENCRYPTION_KEY_PREVIOUS')),

@@ -1,44 +1,58 @@
 // `npm run worker`: the delivery worker and the alert evaluator, to scale them apart from the API.
+import type { Server } from 'node:http';
 import { createEvaluator, createWorker } from './app.js';
 import { describeDatabase, loadConfigOrExit, openRuntime } from './bootstrap.js';
 import { systemClock } from './clock.js';
+import type { DeliveryWorker } from './delivery/delivery-worker.js';
+import type { AlertEvaluator } from './modules/alerts/alert-evaluator.js';
 import { createMetrics } from './metrics/metrics.js';
 import { startMetricsServer } from './metrics/metrics-server.js';
 
 async function main(): Promise<void> {
   const config = loadConfigOrExit();
   const { logger, database, secretBox } = await openRuntime(config);
-  if (database.kind === 'pglite') {
-    logger.warn('the embedded database belongs to one process: do not run this next to `npm start` on the same DATA_DIR; set DATABASE_URL to scale out');
-  }
   const metrics = createMetrics();
-  metrics.watchQueue(database.db, systemClock);
-  // The worker's attempt metrics live in this process: METRICS_PORT serves them.
-  const metricsServer = config.METRICS_PORT
-    ? await startMetricsServer(metrics, { port: config.METRICS_PORT, host: config.HOST, token: config.METRICS_TOKEN })
-    : null;
-  const worker = createWorker({ database, config, clock: systemClock, logger, secretBox, metrics });
-  await worker.start();
-  const evaluator = createEvaluator({ database, config, clock: systemClock, logger, secretBox });
-  await evaluator.start();
-  logger.info('Alertwire delivery worker is running', {
-    database: describeDatabase(database, config),
-    webhookPrivateNetworks: config.WEBHOOK_ALLOW_PRIVATE_NETWORKS ? 'allowed' : 'blocked',
-  });
-
+  metrics.watchQueue(database.withDeadline(config.DATABASE_REQUEST_TIMEOUT_MS), systemClock);
+  // A signal can arrive while the worker and the evaluator start: the handlers are installed
+  // before anything is said or started, and a shutdown waits for the start to finish first.
+  let metricsServer: Server | null = null;
+  let worker: DeliveryWorker | null = null;
+  let evaluator: AlertEvaluator | null = null;
+  let starting: Promise<void> = Promise.resolve();
   let stopping = false;
   const shutdown = async (signal: string) => {
     if (stopping) return;
     stopping = true;
     logger.info('shutting down', { signal });
+    await starting.catch(() => {});
     metricsServer?.close();
-    await evaluator.stop();
-    await worker.stop();
+    await evaluator?.stop();
+    await worker?.stop();
     await database.close();
+    logger.info('stopped');
     process.exit(0);
   };
   process.on('SIGINT', () => void shutdown('SIGINT'));
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
+  if (database.kind === 'pglite') {
+    logger.warn('the embedded database belongs to one process: do not run this next to `npm start` on the same DATA_DIR; set DATABASE_URL to scale out');
+  }
+
+  starting = (async () => {
+    // The worker's attempt metrics live in this process: METRICS_PORT serves them.
+    metricsServer = config.METRICS_PORT
+      ? await startMetricsServer(metrics, { port: config.METRICS_PORT, host: config.HOST, token: config.METRICS_TOKEN })
+      : null;
+    worker = createWorker({ database, config, clock: systemClock, logger, secretBox, metrics });
+    await worker.start();
+    evaluator = createEvaluator({ database, config, clock: systemClock, logger, secretBox });
+    await evaluator.start();
+  })();
+  await starting;
+  logger.info('Alertwire delivery worker is running', {
+    database: describeDatabase(database, config),
+    webhookPrivateNetworks: config.WEBHOOK_ALLOW_PRIVATE_NETWORKS ? 'allowed' : 'blocked',
+  });
 }
 
 main().catch((error: unknown) => {

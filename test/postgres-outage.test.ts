@@ -1,47 +1,25 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createDb } from '../src/db/client.js';
 import { movableClock } from './helpers/clock.js';
-import { createPrivatePostgres, type PrivatePostgres } from './helpers/private-services.js';
-import { createReceiver, eventually, type Receiver } from './helpers/receiver.js';
-import { createTestApp, type TestApp } from './helpers/test-app.js';
+import { createOutageFixture, type OutageFixture } from './helpers/outage.js';
+import type { PrivatePostgres } from './helpers/private-services.js';
+import { eventually, type Receiver } from './helpers/receiver.js';
+import type { TestApp } from './helpers/test-app.js';
+import { timed } from './helpers/timed.js';
 
 // A PostgreSQL of this file's own, stopped and started again. On the PGlite run too: an
 // in-process PGlite cannot become unreachable, and this is about the server driver's path.
 const LEASE_MS = 20_000;
 const clock = movableClock();
+let fixture: OutageFixture;
 let pg: PrivatePostgres;
 let t: TestApp;
 let receiver: Receiver;
 let letGo: () => void;
 beforeAll(async () => {
-  pg = await createPrivatePostgres();
-  const gate = new Promise<void>((resolve) => (letGo = resolve));
-  receiver = await createReceiver((_req, i) => (i === 0 ? { status: 200, until: gate } : { status: 200 }));
-  t = await createTestApp({
-    clock,
-    source: {
-      async open() {
-        const database = await createDb({ databaseUrl: pg.url });
-        await database.migrate();
-        return database;
-      },
-      destroy: async () => {},
-    },
-    env: { DELIVERY_LEASE_MS: String(LEASE_MS), WEBHOOK_TIMEOUT_MS: '10000' },
-  });
+  fixture = await createOutageFixture({ clock, env: { DELIVERY_LEASE_MS: String(LEASE_MS), WEBHOOK_TIMEOUT_MS: '10000' } });
+  ({ pg, t, receiver, letGo } = fixture);
 }, 120_000);
-afterAll(async () => {
-  letGo?.();
-  await t?.close();
-  await receiver?.close();
-  await pg?.destroy();
-});
-
-async function timed<T>(work: () => Promise<T>): Promise<{ ms: number; value: T }> {
-  const started = performance.now();
-  const value = await work();
-  return { ms: performance.now() - started, value };
-}
+afterAll(() => fixture?.close());
 
 describe('a PostgreSQL outage', () => {
   it('answers 503 + Retry-After within 2 s (ready: within 1 s), and delivers confirmed enqueues after recovery', async () => {

@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startPrivateRedis, type PrivateRedis } from './helpers/private-services.js';
 import { eventually } from './helpers/receiver.js';
 import { createTestApp, type TestApp } from './helpers/test-app.js';
+import { timed } from './helpers/timed.js';
 
 const keyPrefix = `alertwire-stall:${randomUUID()}:`;
 const VIEWER = `{ viewer { id } }`;
@@ -24,12 +25,6 @@ afterAll(async () => {
 
 const breakerLines = () =>
   t.logs.filter((l) => /^rate-limit store: Redis is (unreachable|reachable again)/.test(String(l.msg))).map((l) => l.level);
-
-async function timed<T>(work: () => Promise<T>): Promise<{ ms: number; value: T }> {
-  const started = performance.now();
-  const value = await work();
-  return { ms: performance.now() - started, value };
-}
 
 describe('a Redis that stops answering (SIGSTOP)', () => {
   it('answers from memory within 1 s, takes Redis back once it answers, and logs one line each way', async () => {

@@ -33,6 +33,19 @@ function startServer(port: number, command = [process.execPath, compiled('src/ma
   return { child, exited, output, until, dataDir };
 }
 
+describe('npm run worker', () => {
+  it('stops cleanly on a SIGTERM that arrives while the worker and the evaluator start', async () => {
+    const worker = startServer(await freePort(), [process.execPath, compiled('src/worker-main.ts')]);
+    // Logged once the database is open, before the worker and the evaluator start.
+    await worker.until('the embedded database belongs to one process');
+    worker.child.kill('SIGTERM');
+    // Without the handlers in place yet, the signal's default action killed it: exit code null.
+    expect(await worker.exited).toBe(0);
+    expect(worker.output().stdout).toContain('"msg":"stopped"');
+    expect(existsSync(path.join(worker.dataDir, 'pgdata.lock'))).toBe(false);
+  });
+});
+
 describe('npm start', () => {
   it('stops cleanly on a SIGTERM that arrives as soon as the port answers, before the worker and evaluator have started', async () => {
     const port = await freePort();

@@ -10,6 +10,7 @@ import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js';
 import { migrate as migratePostgres } from 'drizzle-orm/postgres-js/migrator';
 import postgres from 'postgres';
 import { isFreshPgdata, prepareDataDir, tightenDataDir } from './data-dir.js';
+import { withDeadline } from './deadline.js';
 import { openPgliteThread } from './pglite-thread.js';
 import { queryRows } from './rows.js';
 import { MIGRATIONS_FOLDER } from '../package-files.js';
@@ -20,7 +21,13 @@ export type Db = PgDatabase<PgQueryResultHKT, Tables>;
 
 export interface Database {
   readonly kind: 'pglite' | 'postgres';
+  /** For background work (worker, evaluator, scripts): on PostgreSQL each round trip fails after 30 s. */
   readonly db: Db;
+  /**
+   * The same database, each round trip to PostgreSQL failing after `ms` with a
+   * DatabaseDeadlineError (see deadline.ts); PGlite runs in this process and is returned as is.
+   */
+  withDeadline(ms: number): Db;
   /** Applies pending migrations; several processes starting at once migrate one at a time. */
   migrate(): Promise<void>;
   /**
@@ -64,6 +71,9 @@ const MIGRATION_LOCK_KEY = 7_242_001;
 const PGLITE_OPTIONS = { postgresqlconf: ['shared_buffers=32MB'] };
 const CONNECT_TIMEOUT_SECONDS = 1;
 const STATEMENT_TIMEOUT_MS = 5000;
+// Background work only has to notice a server that never answers: far above statement_timeout,
+// so it never cuts a statement the server would finish, and not the request path's deadline.
+const BACKGROUND_DEADLINE_MS = 30_000;
 
 let newestMigration: number | undefined;
 
@@ -118,6 +128,7 @@ async function createPglite({ dataDir, image, templateDir, thread, onLooseFiles 
   return {
     kind: 'pglite',
     db,
+    withDeadline: () => db,
     // One PGlite owns its data folder, so there is no other process to race with.
     migrate: () => migratePglite(db as never, { migrationsFolder: MIGRATIONS_FOLDER }),
     // In-process: the subscription cannot be lost, so it is established once.
@@ -199,10 +210,11 @@ async function createPostgres(url: string): Promise<Database> {
     connect_timeout: CONNECT_TIMEOUT_SECONDS,
     connection: { statement_timeout: STATEMENT_TIMEOUT_MS },
   });
-  const db = drizzlePostgres(client, { schema: tables }) as unknown as Db;
+  const timed = (ms: number) => drizzlePostgres(withDeadline(client, ms), { schema: tables }) as unknown as Db;
   return {
     kind: 'postgres',
-    db,
+    db: timed(BACKGROUND_DEADLINE_MS),
+    withDeadline: timed,
     migrate: () => migratePostgresLocked(url),
     listen: async (channel, onPayload, onListen) => {
       const { unlisten } = await client.listen(channel, onPayload, onListen);

@@ -3,8 +3,9 @@ import { GraphQLError } from 'graphql';
 /** What clients are told to wait before trying again while the database is unreachable. */
 export const DATABASE_RETRY_AFTER_SECONDS = 5;
 
-// Node's socket errors, postgres.js's own, and PostgreSQL's SQLSTATEs for "not now": class 08
-// (connection exception), admin/crash shutdown, cannot connect now, and statement_timeout.
+// Node's socket errors, postgres.js's own, our client-side deadline (deadline.ts), and
+// PostgreSQL's SQLSTATEs for "not now": class 08 (connection exception), admin/crash shutdown,
+// cannot connect now, and statement_timeout.
 const UNAVAILABLE_CODES = new Set([
   'ECONNREFUSED',
   'ECONNRESET',
@@ -16,6 +17,7 @@ const UNAVAILABLE_CODES = new Set([
   'CONNECTION_CLOSED',
   'CONNECTION_ENDED',
   'CONNECTION_DESTROYED',
+  'DATABASE_DEADLINE',
   '57P01',
   '57P02',
   '57P03',

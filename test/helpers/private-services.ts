@@ -1,5 +1,5 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { freePort } from './ports.js';
@@ -58,6 +58,10 @@ export interface PrivatePostgres {
   start(): Promise<void>;
   /** pg_ctl stop -m immediate: the server is gone at once, as in a crash or lost network. */
   stop(): Promise<void>;
+  /** SIGSTOP to the postmaster and every backend: connections stay open and nothing answers. */
+  freeze(): void;
+  /** SIGCONT to what freeze() stopped. */
+  thaw(): void;
   destroy(): Promise<void>;
 }
 
@@ -76,6 +80,18 @@ export async function createPrivatePostgres(): Promise<PrivatePostgres> {
   };
   run([`${PG_BIN}/initdb`, '-D', data, '-U', 'postgres', '--auth=trust', '-E', 'UTF8', '--no-sync']);
   const options = `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off`;
+  let frozen: number[] = [];
+  const signal = (pid: number, name: NodeJS.Signals) => {
+    try {
+      process.kill(pid, name);
+    } catch {} // a backend that exited meanwhile
+  };
+  const thaw = () => {
+    for (const pid of frozen) signal(pid, 'SIGCONT');
+    frozen = [];
+  };
+  // A test worker that dies (a timeout) must not leave stopped processes behind.
+  process.once('exit', thaw);
   const pg: PrivatePostgres = {
     url: `postgres://postgres@127.0.0.1:${port}/postgres`,
     port,
@@ -85,7 +101,21 @@ export async function createPrivatePostgres(): Promise<PrivatePostgres> {
     async stop() {
       run([`${PG_BIN}/pg_ctl`, '-D', data, '-m', 'immediate', '-w', 'stop']);
     },
+    freeze() {
+      const postmaster = Number(readFileSync(path.join(data, 'postmaster.pid'), 'utf8').split('\n')[0]);
+      // The postmaster first: a frozen postmaster forks no backend after the list below is read.
+      signal(postmaster, 'SIGSTOP');
+      frozen.push(postmaster);
+      const children = spawnSync('pgrep', ['-P', String(postmaster)], { encoding: 'utf8' }).stdout.split('\n').filter(Boolean);
+      for (const pid of children.map(Number)) {
+        signal(pid, 'SIGSTOP');
+        frozen.push(pid);
+      }
+    },
+    thaw,
     async destroy() {
+      thaw();
+      process.off('exit', thaw);
       spawnSync(asUser[0] ?? `${PG_BIN}/pg_ctl`, [...asUser.slice(1), ...(asUser.length ? [`${PG_BIN}/pg_ctl`] : []), '-D', data, '-m', 'immediate', 'stop']);
       rmSync(dir, { recursive: true, force: true });
     },

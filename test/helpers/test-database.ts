@@ -48,17 +48,25 @@ export async function createTestDatabaseSource(options: { dataDir?: string } = {
   const url = new URL(adminUrl);
   url.pathname = `/${name}`;
   return {
-    url: url.toString(),
-    async open() {
-      const database = await createDb({ databaseUrl: url.toString() });
-      await database.migrate();
-      return database;
-    },
+    ...postgresSource(url.toString()),
     async destroy() {
       const client = postgres(adminUrl, { max: 1, onnotice: () => {} });
       await client.unsafe(`drop database if exists ${name} with (force)`);
       await client.end();
     },
+  };
+}
+
+/** A source on a PostgreSQL the test owns (private-services.ts); destroy() leaves the server to its owner. */
+export function postgresSource(url: string): TestDatabaseSource {
+  return {
+    url,
+    async open() {
+      const database = await createDb({ databaseUrl: url });
+      await database.migrate();
+      return database;
+    },
+    destroy: async () => {},
   };
 }
 
