@@ -58,7 +58,7 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 
 const commands: [string, string[]][] = [
   ['`node dist/src/main.js`', [process.execPath, 'dist/src/main.js']],
-  ['`npm start` (npm + the prestart freshness check)', ['npm', 'start', '--silent']],
+  ['`npm start` (npm, then scripts/run-built.mjs: freshness check and server in one process)', ['npm', 'start', '--silent']],
   ['`tsx src/main.ts` (the old `npm start` command, on this code)', [process.execPath, '--import', 'tsx', 'src/main.ts']],
 ];
 
