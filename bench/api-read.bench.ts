@@ -5,6 +5,7 @@
 // `DATABASE_URL=postgres://… npm run bench:api`; results → RESULTS.md.
 import { fork, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
@@ -50,9 +51,18 @@ interface Run {
   rps: number;
   p99: number;
   non2xx: number;
+  /** CPU the server process used per answered request (all its threads), in µs. */
+  cpuPerRequest: number;
 }
 
-async function load(port: number, apiKey: string, query: string, seconds = SECONDS): Promise<Run> {
+/** CPU seconds the process has used, all its threads together (Linux /proc; clock ticks of 10 ms). */
+function cpuSeconds(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
+async function load(port: number, apiKey: string, query: string, seconds = SECONDS, pid?: number): Promise<Run> {
+  const cpuBefore = pid ? cpuSeconds(pid) : 0;
   const result = await autocannon({
     url: `http://127.0.0.1:${port}/graphql`,
     method: 'POST',
@@ -61,7 +71,8 @@ async function load(port: number, apiKey: string, query: string, seconds = SECON
     headers: { 'content-type': 'application/json', 'x-api-key': apiKey },
     body: JSON.stringify({ query }),
   });
-  return { rps: result.requests.average, p99: result.latency.p99, non2xx: result.non2xx + result.errors };
+  const cpu = pid ? cpuSeconds(pid) - cpuBefore : 0;
+  return { rps: result.requests.average, p99: result.latency.p99, non2xx: result.non2xx + result.errors, cpuPerRequest: (cpu * 1e6) / result.requests.total };
 }
 
 const source = await createTestDatabaseSource();
@@ -100,12 +111,14 @@ try {
   if (set.data?.setWebhook?.__typename !== 'SetWebhookSuccess') throw new Error(`setWebhook: ${JSON.stringify(set)}`);
 
   const references: Record<'bare' | 'yoga', number> = { bare: await freePort(), yoga: await freePort() };
+  const pids: Record<string, number> = { alertwire: alertwire.pid! };
   for (const [kind, port] of Object.entries(references)) {
     const child = fork(fileURLToPath(new URL('baseline-servers.mjs', import.meta.url)), [kind, String(port), url], {
       execArgv: [],
       stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
     });
     children.push(child);
+    pids[kind] = child.pid!;
     await new Promise((resolve) => child.once('message', resolve));
   }
   for (const port of [alertwirePort, references.bare, references.yoga]) {
@@ -116,19 +129,23 @@ try {
 
   const runs: Record<string, Run[]> = { alertwire: [], typename: [], bare: [], yoga: [] };
   for (let round = 0; round < ROUNDS; round++) {
-    runs.alertwire!.push(await load(alertwirePort, apiKey, READ));
-    runs.bare!.push(await load(references.bare, apiKey, READ));
-    runs.yoga!.push(await load(references.yoga, apiKey, READ));
-    runs.typename!.push(await load(alertwirePort, apiKey, '{ __typename }'));
+    runs.alertwire!.push(await load(alertwirePort, apiKey, READ, SECONDS, pids.alertwire));
+    runs.bare!.push(await load(references.bare, apiKey, READ, SECONDS, pids.bare));
+    runs.yoga!.push(await load(references.yoga, apiKey, READ, SECONDS, pids.yoga));
+    runs.typename!.push(await load(alertwirePort, apiKey, '{ __typename }', SECONDS, pids.alertwire));
     console.log(Object.fromEntries(Object.entries(runs).map(([k, v]) => [k, v.at(-1)])));
   }
   const best = (kind: string) => runs[kind]!.reduce((a, b) => (b.rps > a.rps ? b : a));
   const bare = best('bare').rps;
+  const yoga = best('yoga').rps;
   const row = (label: string, kind: string) => {
     const r = best(kind);
     const all = runs[kind]!.map((x) => x.rps.toFixed(0)).join(', ');
-    return `| ${label} | ${r.rps.toFixed(0)} (${all}) | ${r.p99} | ${(r.rps / bare).toFixed(2)} | ${r.non2xx} |`;
+    const cpu = runs[kind]!.map((x) => x.cpuPerRequest.toFixed(0)).join(', ');
+    return `| ${label} | ${r.rps.toFixed(0)} (${all}) | ${r.p99} | ${(r.rps / bare).toFixed(2)} | ${(r.rps / yoga).toFixed(2)} | ${cpu} | ${r.non2xx} |`;
   };
+  const round = (i: number) =>
+    `round ${i + 1}: Alertwire ${(runs.alertwire![i]!.rps / runs.bare![i]!.rps).toFixed(2)} of bare, ${(runs.alertwire![i]!.rps / runs.yoga![i]!.rps).toFixed(2)} of minimal yoga`;
   replaceSection(
     'API read',
     `## API read (PostgreSQL)
@@ -140,12 +157,14 @@ PostgreSQL. Query: \`${READ}\` with an API key. Alertwire runs \`dist/src/main.j
 NODE_ENV=production, no delivery worker and RATE_LIMIT_MAX=1000000 (every request is still
 charged). Goal: Alertwire ≥ 0.8 × the bare server.
 
-| server | req/s | p99 ms | vs bare | non-2xx |
-|---|---:|---:|---:|---:|
+| server | req/s | p99 ms | vs bare | vs minimal yoga | server CPU µs/request (each run) | non-2xx |
+|---|---:|---:|---:|---:|---:|---:|
 ${row('bare node:http + postgres.js (same two queries)', 'bare')}
 ${row('minimal graphql-yoga (same two queries)', 'yoga')}
 ${row('Alertwire', 'alertwire')}
 ${row('Alertwire, `{ __typename }`', 'typename')}
+
+Per round (same minutes): ${runs.alertwire!.map((_, i) => round(i)).join('; ')}.
 `,
   );
 } finally {

@@ -1,7 +1,7 @@
-// `npm start` (prestart) and the test suite run compiled JavaScript from dist/. This builds it
-// (`npm run build`: tsc, then the embedded database image) only when dist/ is missing or older
-// than a source, so a newcomer's `npm install && npm start` still just works and later starts
-// pay nothing. Plain JavaScript, so that it runs before anything is compiled.
+// `npm start` (scripts/run-built.mjs) and the test suite run compiled JavaScript from dist/. This
+// builds it (`npm run build`: tsc, then the embedded database image) only when dist/ is missing or
+// older than a source, so a newcomer's `npm install && npm start` still just works and later
+// starts pay nothing. Plain JavaScript, so that it runs before anything is compiled.
 import { execFileSync } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
@@ -33,10 +33,13 @@ function builtAt() {
   }
 }
 
-const newestInput = Math.max(...inputs.map((entry) => newestMtime(path.join(root, entry))));
-if (builtAt() < newestInput) {
+export function buildIfStale() {
+  const newestInput = Math.max(...inputs.map((entry) => newestMtime(path.join(root, entry))));
+  if (builtAt() >= newestInput) return;
   process.stderr.write('dist/ is missing or older than the sources: building (npm run build)…\n');
   const npm = process.env.npm_execpath;
   const [command, args] = npm ? [process.execPath, [npm, 'run', 'build']] : ['npm', ['run', 'build']];
   execFileSync(command, args, { cwd: root, stdio: ['ignore', process.stderr, 'inherit'] });
 }
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) buildIfStale();

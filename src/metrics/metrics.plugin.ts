@@ -17,10 +17,16 @@ export function useMetrics(metrics: Metrics, options: MetricsEndpointOptions): P
       endResponse(await metricsResponse(metrics, request, options.token));
     },
     onResponse({ request, response }) {
-      if (new URL(request.url).pathname === '/metrics') return;
+      if (isMetricsPath(request.url)) return;
       metrics.httpRequest(request.method, response.status);
     },
   };
+}
+
+// Runs on every response: a look at the path, not a parsed URL.
+function isMetricsPath(url: string): boolean {
+  const path = url.slice(url.indexOf('/', url.indexOf('//') + 2));
+  return path === '/metrics' || path.startsWith('/metrics?') || path.startsWith('/metrics#');
 }
 
 /** The /metrics answer, for the yoga plugin and for the separate METRICS_PORT server. */

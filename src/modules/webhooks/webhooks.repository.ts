@@ -40,10 +40,16 @@ export type DisableRule = { gone: true; url: string } | { gone: false; minFailur
 const ACTIVE = { isActive: true, disabledAt: null, disabledReason: null, consecutiveFailures: 0, failingSince: null };
 const NO_ROTATION = { previousSecretCiphertext: null, previousSecretKeyId: null, previousSecretExpiresAt: null, secretRotatedAt: null };
 
+const prepareFindByUser = (db: Db) =>
+  db.select().from(webhooks).where(eq(webhooks.userId, sql.placeholder('userId'))).prepare('webhookByUser');
+
 export function webhooksRepository(db: Db) {
+  // The `webhook` field reads this on every request: the query is built once, not per call.
+  let findByUserQuery: ReturnType<typeof prepareFindByUser> | undefined;
   return {
     async findByUser(userId: string): Promise<WebhookRow | undefined> {
-      const [row] = await db.select().from(webhooks).where(eq(webhooks.userId, userId));
+      findByUserQuery ??= prepareFindByUser(db);
+      const [row] = await findByUserQuery.execute({ userId });
       return row;
     },
 
