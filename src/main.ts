@@ -67,7 +67,11 @@ async function main(): Promise<void> {
     evaluator = createEvaluator({ database, config, clock: systemClock, logger, secretBox });
     await evaluator.start();
   })();
-  await starting;
+  // A signal during the start: shutdown() owns the exit, and nothing more is announced.
+  await starting.catch((error: unknown) => {
+    if (!stopping) throw error;
+  });
+  if (stopping) return;
   const shownHost = config.HOST === '0.0.0.0' || config.HOST === '::' ? 'localhost' : config.HOST;
   logger.info('Alertwire is listening', {
     graphiql: `http://${shownHost}:${config.PORT}/graphql`,

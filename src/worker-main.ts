@@ -48,7 +48,11 @@ async function main(): Promise<void> {
     evaluator = createEvaluator({ database, config, clock: systemClock, logger, secretBox });
     await evaluator.start();
   })();
-  await starting;
+  // A signal during the start: shutdown() owns the exit, and nothing more is announced.
+  await starting.catch((error: unknown) => {
+    if (!stopping) throw error;
+  });
+  if (stopping) return;
   logger.info('Alertwire delivery worker is running', {
     database: describeDatabase(database, config),
     webhookPrivateNetworks: config.WEBHOOK_ALLOW_PRIVATE_NETWORKS ? 'allowed' : 'blocked',

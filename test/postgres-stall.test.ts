@@ -130,4 +130,18 @@ describe('a PostgreSQL that stops answering (SIGSTOP)', () => {
     await t.database.withDeadline(300).transaction((tx) => tx.execute(sql`insert into stall_probe values (3)`));
     expect(await queryRows(t.database.db, sql`select n from stall_probe`)).toEqual([{ n: 3 }]);
   });
+
+  it('waits for a COMMIT slower than the request deadline: no caller is told "unavailable" about a committed write', async () => {
+    const { t } = fixture;
+    await t.database.db.execute(sql`create table slow_commit (n int)`);
+    await t.database.db.execute(
+      sql`create function slow_commit_sleep() returns trigger language plpgsql as $$ begin perform pg_sleep(0.8); return null; end $$`,
+    );
+    // Runs at COMMIT: the statements answer at once, the COMMIT takes 0.8 s.
+    await t.database.db.execute(
+      sql`create constraint trigger slow_commit_at_commit after insert on slow_commit deferrable initially deferred for each row execute function slow_commit_sleep()`,
+    );
+    await t.database.withDeadline(300).transaction((tx) => tx.execute(sql`insert into slow_commit values (1)`));
+    expect(await queryRows(t.database.db, sql`select n from slow_commit`)).toEqual([{ n: 1 }]);
+  });
 });

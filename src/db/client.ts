@@ -210,7 +210,7 @@ async function createPostgres(url: string): Promise<Database> {
     connect_timeout: CONNECT_TIMEOUT_SECONDS,
     connection: { statement_timeout: STATEMENT_TIMEOUT_MS },
   });
-  const timed = (ms: number) => drizzlePostgres(withDeadline(client, ms), { schema: tables }) as unknown as Db;
+  const timed = (ms: number) => drizzlePostgres(withDeadline(client, ms, BACKGROUND_DEADLINE_MS), { schema: tables }) as unknown as Db;
   return {
     kind: 'postgres',
     db: timed(BACKGROUND_DEADLINE_MS),

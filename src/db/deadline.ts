@@ -50,31 +50,33 @@ export function answerWithin<T>(work: PromiseLike<T>, ms: number): Promise<T> {
  * postgres.js waits for ever for a server that accepted the connection and never answers (a
  * frozen process, a network blackhole); statement_timeout is the server's own and cannot help.
  * This client fails each round trip drizzle makes — a statement, a transaction's BEGIN, its
- * COMMIT — after `ms`. A transaction that missed one is rolled back once the server answers,
- * never committed. An abandoned statement is not cancelled (postgres.js's cancel() strands the
+ * COMMIT — after `ms`. A transaction that missed one before its COMMIT is rolled back once the
+ * server answers, never committed. Its COMMIT waits up to `commitMs` instead: once sent, the
+ * transaction may commit whatever the client does, and a caller told "unavailable, try again"
+ * about a committed write would retry it into a duplicate. An abandoned statement is not cancelled (postgres.js's cancel() strands the
  * pool slot of a query whose connection is still opening): it runs if the server answers later,
  * so its outcome is unknown, as with any lost connection.
  */
-export function withDeadline(client: Sql, ms: number): Sql {
+export function withDeadline(client: Sql, ms: number, commitMs: number): Sql {
   return new Proxy(client, {
     get(target, property, receiver) {
       if (property === 'unsafe') {
         return (...args: Parameters<Sql['unsafe']>) => timedQuery(target.unsafe(...args), new Deadline(ms));
       }
-      if (property === 'begin') return (...args: unknown[]) => scoped(target.begin.bind(target), args, new Deadline(ms));
+      if (property === 'begin') return (...args: unknown[]) => scoped(target.begin.bind(target), args, new Deadline(ms), commitMs);
       return Reflect.get(target, property, receiver);
     },
   });
 }
 
 /** The transaction's own client: its statements and savepoints share the transaction's deadline. */
-function timedTransaction(tx: TransactionSql, deadline: Deadline): TransactionSql {
+function timedTransaction(tx: TransactionSql, deadline: Deadline, commitMs: number): TransactionSql {
   return new Proxy(tx, {
     get(target, property, receiver) {
       if (property === 'unsafe') {
         return (...args: Parameters<TransactionSql['unsafe']>) => timedQuery(target.unsafe(...args), deadline);
       }
-      if (property === 'savepoint') return (...args: unknown[]) => scoped(target.savepoint.bind(target), args, deadline);
+      if (property === 'savepoint') return (...args: unknown[]) => scoped(target.savepoint.bind(target), args, deadline, commitMs);
       return Reflect.get(target, property, receiver);
     },
   });
@@ -88,7 +90,7 @@ type Open = (...args: any[]) => PromiseLike<unknown>;
  * `begin([options,] fn)` or `savepoint([name,] fn)`: BEGIN (or SAVEPOINT), the callback's
  * statements, and COMMIT or ROLLBACK are each a round trip on one deadline.
  */
-async function scoped(open: Open, args: unknown[], deadline: Deadline): Promise<unknown> {
+async function scoped(open: Open, args: unknown[], deadline: Deadline, commitMs: number): Promise<unknown> {
   const fn = args.pop() as Scope;
   let entered!: () => void;
   let left!: () => void;
@@ -99,7 +101,7 @@ async function scoped(open: Open, args: unknown[], deadline: Deadline): Promise<
       entered();
       try {
         deadline.check(); // BEGIN answered too late: the caller has gone, run nothing
-        const result = await fn(timedTransaction(tx, deadline));
+        const result = await fn(timedTransaction(tx, deadline, commitMs));
         deadline.check(); // a statement went unanswered: roll back even if the callback carried on
         return result;
       } finally {
@@ -110,7 +112,9 @@ async function scoped(open: Open, args: unknown[], deadline: Deadline): Promise<
   work.catch(() => {});
   await deadline.within(Promise.race([inside, work]));
   await Promise.race([done, work, deadline.expiry]);
-  return deadline.within(work);
+  deadline.check();
+  // The callback is over: what is left is its COMMIT (or ROLLBACK), on the longer deadline.
+  return answerWithin(work, commitMs);
 }
 
 /** What drizzle awaits: the query on the deadline, `values()` (rows as arrays) passed through. */
