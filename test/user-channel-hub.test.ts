@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Database } from '../src/db/client.js';
 import { createUserChannelHub, SUBSCRIBER_MAX_BACKLOG, type UserChannelHub } from '../src/db/user-channel-hub.js';
 import { createLogger } from '../src/logger.js';
-import { createTestDatabaseSource, type TestDatabaseSource } from './helpers/test-database.js';
+import { backend, createTestDatabaseSource, type TestDatabaseSource } from './helpers/test-database.js';
 
 const CHANNEL = 'alertwire_hub_test';
 const parse = (payload: string) => {
@@ -76,5 +76,31 @@ describe('the per-user NOTIFY hub', () => {
     expect(warnings[0]).toMatchObject({ level: 'warn', channel: CHANNEL, payloadPrefix: `{not json ${'x'.repeat(30)}` });
     expect(JSON.stringify(logs)).not.toContain('secret-tail');
     await stream.return?.();
+  });
+
+  it('ends every open stream with STREAM_INTERRUPTED when its LISTEN had to be re-established, and ends them on close', async () => {
+    const own = createUserChannelHub(database, `${CHANNEL}_reconnect`, parse, createLogger('silent'));
+    const stream = await own.subscribe('u2');
+    const next = stream.next();
+    if (backend === 'postgres') {
+      // postgres.js reconnects its listening connection and sends LISTEN again; what was
+      // notified in between is lost, so the stream must not go on as if nothing happened.
+      await database.db.execute(
+        sql`select pg_terminate_backend(pid) from pg_stat_activity where datname = current_database() and query ilike ${`listen%${CHANNEL}_reconnect%`}`,
+      );
+      await expect(next).rejects.toMatchObject({ extensions: { code: 'STREAM_INTERRUPTED' } });
+      // A new subscriber gets events again over the new LISTEN.
+      const again = await own.subscribe('u2');
+      const after = again.next();
+      await database.db.execute(sql`select pg_notify(${`${CHANNEL}_reconnect`}, json_build_object('userId', 'u2', 'n', 9)::text)`);
+      expect(await after).toEqual({ done: false, value: 9 });
+      const last = again.next();
+      await own.close();
+      expect(await last).toEqual({ done: true, value: undefined });
+    } else {
+      // PGlite is in-process: its LISTEN cannot be lost; closing the hub ends the stream.
+      await own.close();
+      expect(await next).toEqual({ done: true, value: undefined });
+    }
   });
 });

@@ -31,8 +31,19 @@ export function createUserChannelHub<T>(
   parse: (payload: string) => { userId: string; event: T }[],
   logger: Logger,
 ): UserChannelHub<T> {
-  const subscribers = new Map<string, Set<(event: T) => void>>();
+  const subscribers = new Map<string, Set<Subscriber<T>>>();
   let listening: Promise<() => Promise<void>> | null = null;
+  let established = false;
+
+  const endAll = (error?: Error) => {
+    for (const own of subscribers.values()) for (const subscriber of own) subscriber.end(error);
+  };
+  // postgres.js listens again after a reconnect; what was sent in between is lost. Streams that
+  // were open then end, so their clients re-subscribe and re-read (as SUBSCRIBER_TOO_SLOW does).
+  const onListen = () => {
+    if (established) endAll(interrupted());
+    established = true;
+  };
 
   const onPayload = (payload: string) => {
     let events: { userId: string; event: T }[];
@@ -42,7 +53,7 @@ export function createUserChannelHub<T>(
       logger.warn('unparsable NOTIFY payload dropped', { channel, payloadPrefix: payload.slice(0, PAYLOAD_PREFIX_CHARS) });
       return;
     }
-    for (const { userId, event } of events) for (const deliver of subscribers.get(userId) ?? []) deliver(event);
+    for (const { userId, event } of events) for (const subscriber of subscribers.get(userId) ?? []) subscriber.deliver(event);
   };
 
   const stream = (userId: string) =>
@@ -57,17 +68,19 @@ export function createUserChannelHub<T>(
         // An unbuffered push settles when the subscriber reads the event.
         push(event).then(() => (unread -= 1), () => {});
       };
+      const subscriber: Subscriber<T> = { deliver, end: (error) => stop(error) };
       const own = subscribers.get(userId) ?? new Set();
-      subscribers.set(userId, own.add(deliver));
+      subscribers.set(userId, own.add(subscriber));
       stop.then(() => {
-        own.delete(deliver);
+        own.delete(subscriber);
         if (own.size === 0 && subscribers.get(userId) === own) subscribers.delete(userId);
       });
     });
 
   return {
     async subscribe(userId) {
-      listening ??= database.listen(channel, onPayload).catch((error: unknown) => {
+      if (!listening) established = false;
+      listening ??= database.listen(channel, onPayload, onListen).catch((error: unknown) => {
         listening = null; // let the next subscriber try again
         throw error;
       });
@@ -77,9 +90,22 @@ export function createUserChannelHub<T>(
     async close() {
       const unlisten = await listening?.catch(() => null);
       listening = null;
+      endAll();
       await unlisten?.().catch(() => {});
     },
   };
+}
+
+interface Subscriber<T> {
+  deliver(event: T): void;
+  end(error?: Error): void;
+}
+
+function interrupted() {
+  return codedError(
+    'STREAM_INTERRUPTED',
+    'The server lost its database notifications for a moment and events may have been missed; subscribe again and re-read the current state',
+  );
 }
 
 function tooSlow() {
