@@ -1,33 +1,24 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Database } from '../src/db/client.js';
 import { ADMIN_KEY, pushAlertSteps } from './helpers/push-alerts.js';
 import { createReceiver, type Receiver } from './helpers/receiver.js';
 import { subscribeSse } from './helpers/sse.js';
 import { createTestApp, type TestApp } from './helpers/test-app.js';
-import { backend, createTestDatabaseSource, type TestDatabaseSource } from './helpers/test-database.js';
 
 const SUBSCRIPTION = `subscription { alertTriggered { alert { id ticker alertType state } currentValue details evaluatedAt delivery { id status event } } }`;
 
-let source: TestDatabaseSource;
 let t: TestApp;
 let receiver: Receiver;
-let evaluatorDatabase: Database | undefined;
 let steps: ReturnType<typeof pushAlertSteps>;
 beforeAll(async () => {
-  source = await createTestDatabaseSource();
-  t = await createTestApp({ source, env: { ADMIN_API_KEY: ADMIN_KEY } });
+  t = await createTestApp({ env: { ADMIN_API_KEY: ADMIN_KEY } });
   receiver = await createReceiver();
   steps = pushAlertSteps(t);
-  // On Postgres the evaluator has a connection of its own, like a `npm run worker` process: the
-  // crossing reaches the subscriber only through NOTIFY. PGlite has a single connection.
-  evaluatorDatabase = backend === 'postgres' ? await source.open() : undefined;
-  await t.startEvaluator({ database: evaluatorDatabase });
+  // The crossing reaches the subscriber only through NOTIFY, as from `npm run worker`.
+  await t.startEvaluator({ database: await t.otherConnection() });
 });
 afterAll(async () => {
   await t.close();
-  await evaluatorDatabase?.close();
   await receiver.close();
-  await source.destroy();
 });
 
 const subscribe = (apiKey: string) => subscribeSse<{ alertTriggered: Record<string, any> }>(t.app, SUBSCRIPTION, apiKey);

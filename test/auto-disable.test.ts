@@ -1,12 +1,10 @@
 import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { webhooks } from '../src/db/tables.js';
-import type { Database } from '../src/db/client.js';
 import { movableClock } from './helpers/clock.js';
 import { createReceiver, eventually, type Receiver } from './helpers/receiver.js';
 import { subscribeSse } from './helpers/sse.js';
 import { createTestApp, type TestApp } from './helpers/test-app.js';
-import { backend, createTestDatabaseSource, type TestDatabaseSource } from './helpers/test-database.js';
 
 const SET = `mutation($input: SetWebhookInput!) { setWebhook(input: $input) { __typename } }`;
 const PING = `mutation { sendTestWebhook { ... on SendTestWebhookSuccess { delivery { id status failureReason } } } }`;
@@ -19,31 +17,23 @@ const UPDATED = `subscription { webhookUpdated { url isActive disabledAt disable
 
 const HOUR = 3_600_000;
 const clock = movableClock();
-let source: TestDatabaseSource;
 let t: TestApp;
-let workerDatabase: Database | undefined;
 // Per user, the status the receiver answers with (by the delivery's URL path).
 const answers = new Map<string, number>();
 let receiver: Receiver;
 
 beforeAll(async () => {
-  source = await createTestDatabaseSource();
   t = await createTestApp({
-    source,
     clock,
     env: { WEBHOOK_DISABLE_AFTER_FAILURES: '3', WEBHOOK_DISABLE_AFTER: '1h', WEBHOOK_MAX_ATTEMPTS: '1' },
   });
   receiver = await createReceiver((request) => ({ status: answers.get(request.path) ?? 200 }));
-  // On Postgres the worker has its own connection, like `npm run worker`: the disable notice
-  // reaches the API's subscribers only through NOTIFY.
-  workerDatabase = backend === 'postgres' ? await source.open() : undefined;
-  await t.startWorker({ database: workerDatabase });
+  // The disable notice reaches the API's subscribers only through NOTIFY, as from `npm run worker`.
+  await t.startWorker({ database: await t.otherConnection() });
 });
 afterAll(async () => {
   await t.close();
-  await workerDatabase?.close();
   await receiver.close();
-  await source.destroy();
 });
 
 let counter = 0;

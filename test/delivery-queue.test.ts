@@ -1,34 +1,26 @@
 import { eq } from 'drizzle-orm';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { Database } from '../src/db/client.js';
 import { deliveryAttempts, webhookDeliveries } from '../src/db/tables.js';
 import { claimDue } from '../src/delivery/delivery-queue.js';
 import type { DeliveryWorker } from '../src/delivery/delivery-worker.js';
 import { movableClock } from './helpers/clock.js';
 import { createReceiver, eventually, type Receiver } from './helpers/receiver.js';
 import { createTestApp, type TestApp } from './helpers/test-app.js';
-import { backend, createTestDatabaseSource, type TestDatabaseSource } from './helpers/test-database.js';
 
 const LEASE_MS = 60_000;
 const SET = `mutation($input: SetWebhookInput!) { setWebhook(input: $input) { __typename } }`;
 const PING = `mutation { sendTestWebhook { ... on SendTestWebhookSuccess { delivery { id } } } }`;
 const DELETE = `mutation { deleteWebhook { __typename } }`;
 
-let source: TestDatabaseSource;
 let t: TestApp;
 let receiver: Receiver;
-const extraDatabases: Database[] = [];
 beforeAll(async () => {
-  source = await createTestDatabaseSource();
   t = await createTestApp({
-    source,
     env: { DELIVERY_LEASE_MS: String(LEASE_MS), WEBHOOK_MAX_DELIVERIES: '1000', DELIVERY_CONCURRENCY: '8', DELIVERY_BATCH_SIZE: '10' },
   });
 });
 afterAll(async () => {
   await t.close();
-  for (const database of extraDatabases) await database.close();
-  await source.destroy();
 });
 const workers: DeliveryWorker[] = [];
 const startWorker = async (options?: Parameters<TestApp['startWorker']>[0]) => {
@@ -50,14 +42,6 @@ const ping = async (apiKey: string): Promise<string> => (await t.gql(PING, { api
 const row = async (id: string) => (await t.database.db.select().from(webhookDeliveries).where(eq(webhookDeliveries.id, id)))[0]!;
 const attemptsOf = (id: string) => t.database.db.select().from(deliveryAttempts).where(eq(deliveryAttempts.deliveryId, id));
 
-/** A second connection to the same database where the backend has one (Postgres); PGlite has only one. */
-async function anotherConnection(): Promise<Database> {
-  if (backend === 'pglite') return t.database;
-  const database = await source.open();
-  extraDatabases.push(database);
-  return database;
-}
-
 describe('the durable queue', () => {
   it('a worker that dies holding a lease: another delivers the same delivery id once the lease expires', async () => {
     receiver = await createReceiver();
@@ -67,7 +51,7 @@ describe('the durable queue', () => {
     expect(claimed!.id).toBe(stuckId);
 
     const clock = movableClock();
-    await startWorker({ clock, database: await anotherConnection() });
+    await startWorker({ clock, database: await t.otherConnection() });
     const b = await userWithWebhook(receiver.url);
     const laterId = await ping(b.apiKey);
     await receiver.waitFor(1);
@@ -85,7 +69,7 @@ describe('the durable queue', () => {
   it('two workers, 200 deliveries: each delivered, no attempt sent twice', async () => {
     receiver = await createReceiver();
     await startWorker({ workerId: 'worker-one' });
-    await startWorker({ workerId: 'worker-two', database: await anotherConnection() });
+    await startWorker({ workerId: 'worker-two', database: await t.otherConnection() });
     const users = await Promise.all(Array.from({ length: 20 }, () => userWithWebhook(receiver.url)));
     const ids: string[] = [];
     for (let round = 0; round < 10; round++) ids.push(...(await Promise.all(users.map((u) => ping(u.apiKey)))));
@@ -152,7 +136,7 @@ describe('the durable queue', () => {
     await receiver.waitFor(2);
     // The rows lease-one claimed ahead have waited out their lease: lease-two takes them.
     clock.advance(LEASE_MS / 2 + 1);
-    const two = await startWorker({ env, clock, workerId: 'lease-two', database: await anotherConnection() });
+    const two = await startWorker({ env, clock, workerId: 'lease-two', database: await t.otherConnection() });
     const [, , taken] = await receiver.waitFor(3);
     expect(claimedByOne.slice(2)).toContain(taken!.headers['x-webhook-delivery']);
 

@@ -1,32 +1,23 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Database } from '../src/db/client.js';
 import { createReceiver, type Receiver } from './helpers/receiver.js';
 import { subscribeSse } from './helpers/sse.js';
 import { createTestApp, type TestApp } from './helpers/test-app.js';
-import { backend, createTestDatabaseSource, type TestDatabaseSource } from './helpers/test-database.js';
 
 const SET = `mutation($input: SetWebhookInput!) { setWebhook(input: $input) { __typename } }`;
 const PING = `mutation { sendTestWebhook { ... on SendTestWebhookSuccess { delivery { id } } } }`;
 const SUBSCRIPTION = `subscription { webhookDeliveryUpdated { id event status attempts httpStatus completedAt attemptLog { number httpStatus } } }`;
 
-let source: TestDatabaseSource;
 let t: TestApp;
 let receiver: Receiver;
-let workerDatabase: Database | undefined;
 beforeAll(async () => {
-  source = await createTestDatabaseSource();
-  t = await createTestApp({ source });
+  t = await createTestApp();
   receiver = await createReceiver();
-  // The worker gets a connection of its own on Postgres, like a `npm run worker` process: its
-  // changes reach the subscriber only through NOTIFY. PGlite has a single connection.
-  workerDatabase = backend === 'postgres' ? await source.open() : undefined;
-  await t.startWorker({ database: workerDatabase });
+  // The worker's changes reach the subscriber only through NOTIFY, as from `npm run worker`.
+  await t.startWorker({ database: await t.otherConnection() });
 });
 afterAll(async () => {
   await t.close();
-  await workerDatabase?.close();
   await receiver.close();
-  await source.destroy();
 });
 
 const subscribe = (apiKey?: string) => subscribeSse<{ webhookDeliveryUpdated: Record<string, any> }>(t.app, SUBSCRIPTION, apiKey);

@@ -11,7 +11,7 @@ import { createMetrics, type Metrics } from '../../src/metrics/metrics.js';
 import { createSecretBox, type SecretBox } from '../../src/modules/webhooks/secret-box.js';
 import { STRICT_BUDGETS } from '../../src/rate-limit/budgets.js';
 import type { RateLimitOptions } from '../../src/rate-limit/rate-limiter.js';
-import { createTestDatabaseSource, type TestDatabaseSource } from './test-database.js';
+import { backend, createTestDatabaseSource, type TestDatabaseSource } from './test-database.js';
 
 interface GqlResponse<T = Record<string, any>> {
   status: number;
@@ -45,6 +45,12 @@ export interface TestApp {
     /** The worker's keys for webhook secrets; default: the app's. */
     secretBox?: SecretBox;
   }): Promise<DeliveryWorker>;
+  /**
+   * A second connection to this app's database, as a `npm run worker` process has: on Postgres its
+   * changes reach the app only through NOTIFY. PGlite has a single connection, the app's. close()
+   * closes it.
+   */
+  otherConnection(): Promise<Database>;
   /** Starts an alert evaluator (as `npm start` runs one) on this app's database; close() stops it. */
   startEvaluator(options?: { clock?: Clock; database?: Database }): Promise<AlertEvaluator>;
   close(): Promise<void>;
@@ -101,6 +107,7 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
   let counter = 0;
   const workers: DeliveryWorker[] = [];
   const evaluators: AlertEvaluator[] = [];
+  const otherConnections: Database[] = [];
   return {
     app,
     database,
@@ -136,6 +143,12 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
       await started.start();
       return started;
     },
+    async otherConnection() {
+      if (backend === 'pglite') return database;
+      const other = await source.open();
+      otherConnections.push(other);
+      return other;
+    },
     async startEvaluator(evaluator = {}) {
       const started = createEvaluator({
         database: evaluator.database ?? database,
@@ -152,6 +165,7 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
       await Promise.all(evaluators.map((e) => e.stop()));
       await Promise.all(workers.map((w) => w.stop()));
       await app.dispose();
+      for (const other of otherConnections.splice(0)) await other.close();
       await database.close();
       if (ownSource) await source.destroy();
     },
