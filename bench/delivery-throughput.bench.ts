@@ -21,6 +21,7 @@ import { signatureHeaders } from '../src/delivery/signature.js';
 import { createLogger } from '../src/logger.js';
 import { PGLITE_TEMPLATE_DIR } from '../src/package-files.js';
 import { createTestDatabaseSource, type TestDatabaseSource } from '../test/helpers/test-database.js';
+import { BENCH_WORKER_CONFIG, enqueuePings } from './worker-setup.js';
 
 const N = Number(process.env.BENCH_DELIVERIES ?? 4000);
 const CONCURRENCY = Number(process.env.DELIVERY_CONCURRENCY ?? 16);
@@ -107,37 +108,18 @@ async function workerRun(database: Database, batchSize: number): Promise<number>
       })),
     )
     .returning();
-  const now = new Date();
-  const payload = buildPingPayload(endpoints[0]!.id, now);
-  const rows = Array.from({ length: N }, (_, i) => ({
-    userId: endpoints[i % ENDPOINTS]!.id,
-    event: payload.event,
-    status: 'PENDING',
+  await enqueuePings(
+    db,
+    endpoints.map((e) => e.id),
     url,
-    body: payload.body,
-    payloadSummary: payload.summary,
-    maxAttempts: 3,
-    nextAttemptAt: now,
-    createdAt: now,
-  }));
-  for (let i = 0; i < rows.length; i += 500) await db.insert(webhookDeliveries).values(rows.slice(i, i + 500));
+    N,
+  );
   const { arrived } = await expectRequests(N);
   const worker = createDeliveryWorker({
     database,
     clock: systemClock,
     logger: createLogger('warn'),
-    config: {
-      concurrency: CONCURRENCY,
-      endpointConcurrency: 4,
-      endpointBreakerFailures: 3,
-      endpointBreakerCooldownMs: 30_000,
-      batchSize,
-      leaseMs: 60_000,
-      retryBaseMs: 1000,
-      retryAfterMaxMs: 3_600_000,
-      timeoutMs: 10_000,
-      allowPrivateNetworks: true,
-    },
+    config: { ...BENCH_WORKER_CONFIG, concurrency: CONCURRENCY, batchSize },
     resolveEndpoint: async () => ({ url, secret: SECRET, createdAt: new Date(0) }),
   });
   const started = performance.now();

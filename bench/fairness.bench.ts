@@ -18,23 +18,13 @@ import { createDeliveryWorker, type DeliveryWorkerConfig } from '../src/delivery
 import { buildPingPayload } from '../src/delivery/payload-builder.js';
 import { createLogger } from '../src/logger.js';
 import { createTestDatabaseSource } from '../test/helpers/test-database.js';
+import { BENCH_WORKER_CONFIG } from './worker-setup.js';
 
 const LOADED_SECONDS = Number(process.env.BENCH_FAIRNESS_SECONDS ?? 180);
 const BASELINE_SECONDS = 30;
 const UNFAIR_SECONDS = 60;
 
-const DEFAULTS: DeliveryWorkerConfig = {
-  concurrency: 16,
-  endpointConcurrency: 4,
-  endpointBreakerFailures: 3,
-  endpointBreakerCooldownMs: 30_000,
-  batchSize: 50,
-  leaseMs: 60_000,
-  retryBaseMs: 1000,
-  retryAfterMaxMs: 3_600_000,
-  timeoutMs: 10_000,
-  allowPrivateNetworks: true,
-};
+const DEFAULTS = BENCH_WORKER_CONFIG;
 
 async function listen(handler: Parameters<typeof createServer>[1]): Promise<{ server: Server; url: string }> {
   const server = createServer(handler);

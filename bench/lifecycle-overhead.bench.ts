@@ -12,10 +12,10 @@ import { systemClock } from '../src/clock.js';
 import type { Database } from '../src/db/client.js';
 import { users, webhookDeliveries, webhooks } from '../src/db/tables.js';
 import { createDeliveryWorker } from '../src/delivery/delivery-worker.js';
-import { buildPingPayload } from '../src/delivery/payload-builder.js';
 import { createLogger } from '../src/logger.js';
 import { endpointHealth } from '../src/modules/webhooks/endpoint-health.js';
 import { createTestDatabaseSource } from '../test/helpers/test-database.js';
+import { BENCH_WORKER_CONFIG, enqueuePings } from './worker-setup.js';
 
 const N = Number(process.env.BENCH_DELIVERIES ?? 3000);
 const CONCURRENCY = Number(process.env.DELIVERY_CONCURRENCY ?? 16);
@@ -45,19 +45,7 @@ async function run(database: Database, withHealth: boolean): Promise<number> {
   const now = new Date();
   const [user] = await db.insert(users).values({ name: 'bench', email: `bench-${randomUUID()}@example.com`, createdAt: now }).returning();
   await db.insert(webhooks).values({ userId: user!.id, url, createdAt: now, updatedAt: now });
-  const payload = buildPingPayload(user!.id, now);
-  const rows = Array.from({ length: N }, () => ({
-    userId: user!.id,
-    event: payload.event,
-    status: 'PENDING',
-    url,
-    body: payload.body,
-    payloadSummary: payload.summary,
-    maxAttempts: 3,
-    nextAttemptAt: now,
-    createdAt: now,
-  }));
-  for (let i = 0; i < rows.length; i += 500) await db.insert(webhookDeliveries).values(rows.slice(i, i + 500));
+  await enqueuePings(db, [user!.id], url, N);
   const armed = nextMessage('armed', 5000);
   receiver.send({ type: 'expect', count: N });
   await armed;
@@ -76,18 +64,7 @@ async function run(database: Database, withHealth: boolean): Promise<number> {
     clock: systemClock,
     logger,
     // One endpoint here: its cap is the whole concurrency, so the run measures the hook, not fairness.
-    config: {
-      concurrency: CONCURRENCY,
-      endpointConcurrency: CONCURRENCY,
-      endpointBreakerFailures: 3,
-      endpointBreakerCooldownMs: 30_000,
-      batchSize: 50,
-      leaseMs: 60_000,
-      retryBaseMs: 1000,
-      retryAfterMaxMs: 3_600_000,
-      timeoutMs: 10_000,
-      allowPrivateNetworks: true,
-    },
+    config: { ...BENCH_WORKER_CONFIG, concurrency: CONCURRENCY, endpointConcurrency: CONCURRENCY },
     resolveEndpoint: async () => ({ url, secret: SECRET, createdAt: new Date(0) }),
     onRecorded: withHealth ? health.recorded : undefined,
   });
