@@ -2,20 +2,22 @@ import type { Server } from 'node:http';
 import { describeDatabase, loadConfigOrExit, openRuntime } from './bootstrap.js';
 import type { DeliveryWorker } from './delivery/delivery-worker.js';
 import type { AlertEvaluator } from './modules/alerts/alert-evaluator.js';
-import { systemClock } from './clock.js';
-import { createHttpServer } from './http/server.js';
-import { createMetrics } from './metrics/metrics.js';
-import { startMetricsServer } from './metrics/metrics-server.js';
 
 async function main(): Promise<void> {
   const config = loadConfigOrExit();
   // The database opens (embedded: in its own thread) while the app's modules load: a faster start.
+  // Only what opening it needs is imported statically, so that its thread starts first.
   const runtime = openRuntime(config);
   runtime.catch(() => {}); // awaited below; no unhandled rejection while the import runs
-  const [{ createApp, createEvaluator, createWorker }, { seedDemoQuotes }] = await Promise.all([
-    import('./app.js'),
-    import('./modules/quotes/demo-quotes.js'),
-  ]);
+  const [{ createApp, createEvaluator, createWorker }, { seedDemoQuotes }, { systemClock }, { createHttpServer }, { createMetrics }, { startMetricsServer }] =
+    await Promise.all([
+      import('./app.js'),
+      import('./modules/quotes/demo-quotes.js'),
+      import('./clock.js'),
+      import('./http/server.js'),
+      import('./metrics/metrics.js'),
+      import('./metrics/metrics-server.js'),
+    ]);
   const { logger, database, secretBox } = await runtime;
   // Demo quotes only for the embedded database: a real DATABASE_URL never gets made-up prices.
   if (database.kind === 'pglite' && (await seedDemoQuotes(database.db, systemClock))) {
