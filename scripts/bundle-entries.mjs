@@ -24,7 +24,16 @@ await build({
   sourcemap: true,
   // PGlite finds its WASM and data files next to its own module, and its thread loads it by path.
   external: ['@electric-sql/pglite'],
-  // CommonJS packages inside an ES module bundle still call require() for Node's built-ins.
-  banner: { js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);" },
+  // CommonJS packages inside an ES module bundle still call require() for Node's built-ins, and
+  // some name __dirname (ioredis, in guarded paths): both must exist in every chunk.
+  banner: {
+    js: [
+      "import { createRequire as __createRequire } from 'node:module';",
+      "import { fileURLToPath as __fileURLToPath } from 'node:url';",
+      'const require = __createRequire(import.meta.url);',
+      'const __filename = __fileURLToPath(import.meta.url);',
+      "const __dirname = __filename.slice(0, __filename.lastIndexOf('/'));",
+    ].join(' '),
+  },
   logLevel: 'warning',
 });
