@@ -1,5 +1,5 @@
 // `npm start` (scripts/run-built.mjs) and the test suite run compiled JavaScript from dist/. This
-// builds it (`npm run build`: tsc, then the embedded database image) only when dist/ is missing or
+// builds it (`npm run build`: esbuild, then the embedded database image) only when dist/ is missing or
 // older than a source, so a newcomer's `npm install && npm start` still just works and later
 // starts pay nothing. Plain JavaScript, so that it runs before anything is compiled.
 import { execFileSync } from 'node:child_process';
@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const stamp = path.join(root, 'dist', '.build-stamp');
-const inputs = ['src', 'scripts', 'drizzle', 'tsconfig.json', 'tsconfig.build.json', 'node_modules/@electric-sql/pglite/package.json'];
+const inputs = ['src', 'scripts', 'drizzle', 'tsconfig.json', 'node_modules/@electric-sql/pglite/package.json'];
 
 function newestMtime(entry) {
   let stats;

@@ -1,0 +1,43 @@
+// `npm run build`: esbuild bundles each entry point — the server, the worker and the scripts that
+// run compiled — into dist/, then makes the embedded database's template. Node 20 loading ~900
+// separate ES and CommonJS modules (yoga, Pothos, drizzle, …) cost about a second of every start
+// on a 2-core machine; one bundle loads in a fraction of that (bench/RESULTS.md, first start).
+// Types are checked by `npm run typecheck` (tsc), not here: building needs no dev dependency, so
+// `npm ci --omit=dev && npm start` works. Code the entries share, and the GraphiQL page (loaded on
+// its first request), go to dist/chunks/.
+import { execFileSync } from 'node:child_process';
+import { rmSync, writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { build } from 'esbuild';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+rmSync(new URL('../dist', import.meta.url), { recursive: true, force: true });
+await build({
+  absWorkingDir: root,
+  entryPoints: ['src/main.ts', 'src/worker-main.ts', 'scripts/migrate.ts', 'scripts/import-quotes.ts', 'scripts/receiver.ts', 'scripts/write-pglite-template.ts'],
+  outbase: '.',
+  outdir: 'dist',
+  chunkNames: 'chunks/[name]-[hash]',
+  bundle: true,
+  splitting: true,
+  format: 'esm',
+  platform: 'node',
+  target: 'node20',
+  sourcemap: true,
+  // PGlite finds its WASM and data files next to its own module, and its thread loads it by path.
+  external: ['@electric-sql/pglite'],
+  // CommonJS packages inside an ES module bundle still call require() for Node's built-ins, and
+  // some name __dirname (ioredis, in guarded paths): both must exist in every chunk.
+  banner: {
+    js: [
+      "import { createRequire as __createRequire } from 'node:module';",
+      "import { fileURLToPath as __fileURLToPath } from 'node:url';",
+      'const require = __createRequire(import.meta.url);',
+      'const __filename = __fileURLToPath(import.meta.url);',
+      "const __dirname = __filename.slice(0, __filename.lastIndexOf('/'));",
+    ].join(' '),
+  },
+  logLevel: 'warning',
+});
+execFileSync(process.execPath, ['dist/scripts/write-pglite-template.js'], { cwd: root, stdio: 'inherit' });
+writeFileSync(new URL('../dist/.build-stamp', import.meta.url), '');
