@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 
 const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
   engines: { node: string };
+  dependencies: Record<string, string>;
 };
 const lock = JSON.parse(readFileSync(new URL('../package-lock.json', import.meta.url), 'utf8')) as {
   packages: Record<
@@ -33,6 +34,15 @@ describe('installation', () => {
         return semver.subset(pkg.engines.node, range) ? [] : [`${name}@${entry.version}: node ${range}`];
       });
     expect(refusing).toEqual([]);
+  });
+
+  // `npm ci --omit=dev && npm start` builds dist/ on the first start: the build may use nothing
+  // from devDependencies.
+  it('builds with production dependencies only', () => {
+    const build = readFileSync(new URL('../scripts/build.mjs', import.meta.url), 'utf8');
+    const packages = [...build.matchAll(/from '([^'.][^']*)'/g)].map((m) => m[1]!).filter((name) => !name.startsWith('node:'));
+    expect(packages).toContain('esbuild');
+    expect(packages.filter((name) => !(name in pkg.dependencies))).toEqual([]);
   });
 
   // What npm reports as ERESOLVE: a package whose peer resolves to a version outside its range.
