@@ -194,6 +194,10 @@ export function createApp(deps: AppDeps): App {
     // useRequestBodyLimits already refuses bodies over 100 kB and hands on the bytes it read;
     // yoga's own limit would pipe every body through a second stream on top (~8 % of a read).
     maxRequestBodySize: false,
+    // graphqlLimits validates each document once, in its own cache.
+    parserAndValidationCache: { validationCache: false },
+    // No operation takes a file: a multipart body is only ever a CSRF attempt or a mistake (415).
+    multipart: false,
     maskedErrors: { maskError: maskOutsideExecution(logger) },
     plugins: [
       useRequestId(),
