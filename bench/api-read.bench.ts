@@ -17,6 +17,7 @@ if (!adminUrl) throw new Error('set DATABASE_URL: this benchmark compares agains
 const CONNECTIONS = 32;
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2);
+const WARMUP_SECONDS = Number(process.env.BENCH_WARMUP_SECONDS ?? 5);
 const root = fileURLToPath(new URL('..', import.meta.url));
 const READ = '{ webhook { url hasSecret isActive createdAt updatedAt } }';
 
@@ -124,7 +125,8 @@ try {
   for (const port of [alertwirePort, references.bare, references.yoga]) {
     const answer = await gql(port, READ, apiKey);
     if (answer.data?.webhook?.url !== 'http://127.0.0.1:9/hook') throw new Error(`port ${port}: ${JSON.stringify(answer)}`);
-    await load(port, apiKey, READ, 2); // warm-up: JIT, connection pools, caches
+    // Warm-up: JIT, connection pools, caches. 2 s left the first round ~40 % slower on a busy machine.
+    await load(port, apiKey, READ, WARMUP_SECONDS);
   }
 
   const runs: Record<string, Run[]> = { alertwire: [], typename: [], bare: [], yoga: [] };

@@ -21,6 +21,7 @@ import { useStatusCodes } from './http/status-codes.plugin.js';
 import { useStreamLimit } from './http/stream-limit.plugin.js';
 import { useRateLimit } from './rate-limit/rate-limit.plugin.js';
 import { createRateLimiter, type RateLimitOptions } from './rate-limit/rate-limiter.js';
+import { RequestLedger } from './rate-limit/request-ledger.js';
 import { createDeliveryEventHub } from './delivery/delivery-events.js';
 import { createDeliveryWorker, type DeliveryWorker } from './delivery/delivery-worker.js';
 import type { LookupFn } from './delivery/http-sender.js';
@@ -28,7 +29,7 @@ import { deliveriesService } from './modules/deliveries/deliveries.service.js';
 import { createMetrics, type Metrics } from './metrics/metrics.js';
 import { useMetrics } from './metrics/metrics.plugin.js';
 import type { Logger } from './logger.js';
-import { readApiKey, timingSafeEqualText } from './modules/users/api-key.js';
+import { matchesSecret, readApiKey } from './modules/users/api-key.js';
 import { createAlertEvaluator, type AlertEvaluator } from './modules/alerts/alert-evaluator.js';
 import { createAlertEventHub } from './modules/alerts/alert-events.js';
 import { alertsService } from './modules/alerts/alerts.service.js';
@@ -61,10 +62,7 @@ interface ServerContext extends RequestIdServerContext {
   req?: IncomingMessage;
 }
 
-/** What the context factory builds; useRateLimit adds the request's ledger. */
-type BuiltContext = Omit<Context, 'rateLimit'>;
-
-export type App = YogaServerInstance<ServerContext, BuiltContext>;
+export type App = YogaServerInstance<ServerContext, Context>;
 
 export function createServices(deps: AppDeps): Services {
   const { database, clock, secretBox } = deps;
@@ -180,7 +178,9 @@ export function createApp(deps: AppDeps): App {
   const metrics = deps.metrics ?? createMetrics();
   metrics.watchQueue(deps.database.withDeadline(config.DATABASE_REQUEST_TIMEOUT_MS), deps.clock);
 
-  return createYoga<ServerContext, BuiltContext>({
+  const isAdminKey = config.ADMIN_API_KEY ? matchesSecret(config.ADMIN_API_KEY) : () => false;
+
+  return createYoga<ServerContext, Context>({
     schema,
     graphqlEndpoint: '/graphql',
     landingPage: false,
@@ -194,6 +194,10 @@ export function createApp(deps: AppDeps): App {
     // useRequestBodyLimits already refuses bodies over 100 kB and hands on the bytes it read;
     // yoga's own limit would pipe every body through a second stream on top (~8 % of a read).
     maxRequestBodySize: false,
+    // graphqlLimits validates each document once, in its own cache.
+    parserAndValidationCache: { validationCache: false },
+    // No operation takes a file: a multipart body is only ever a CSRF attempt or a mistake (415).
+    multipart: false,
     maskedErrors: { maskError: maskOutsideExecution(logger) },
     plugins: [
       useRequestId(),
@@ -212,10 +216,10 @@ export function createApp(deps: AppDeps): App {
       useMetrics(metrics, { token: config.METRICS_TOKEN, serve: !config.METRICS_PORT }),
       useMaskedErrorsWithRequestId(),
     ],
-    context: async ({ request, req, requestId = requestIdOf(request) }): Promise<BuiltContext> => {
+    context: async ({ request, req, requestId = requestIdOf(request) }): Promise<Context> => {
       const requestLogger = logger.child({ requestId });
       const apiKey = readApiKey(request.headers);
-      const isAdmin = apiKey !== null && !!config.ADMIN_API_KEY && timingSafeEqualText(apiKey, config.ADMIN_API_KEY);
+      const isAdmin = apiKey !== null && isAdminKey(apiKey);
       // Nothing in the request can run without its viewer: an unreachable database answers 503 here.
       const viewer = apiKey && !isAdmin
         ? ((await services.users.authenticate(apiKey).catch((error: unknown) => {
@@ -229,6 +233,7 @@ export function createApp(deps: AppDeps): App {
         requestId,
         logger: requestLogger,
         clientAddress: clientAddress(request, req, config.TRUST_PROXY),
+        rateLimit: new RequestLedger(rateLimiter),
       };
     },
   });

@@ -28,6 +28,6 @@ export interface Context {
   logger: Logger;
   /** The peer address, or the last X-Forwarded-For entry (the proxy's) when TRUST_PROXY is on. */
   clientAddress: string;
-  /** This request's ledger (added by useRateLimit): charges root fields, feeds headers and status. */
+  /** This request's ledger: charges root fields, feeds the X-RateLimit-* headers (useRateLimit) and the status. */
   rateLimit: RequestLedger;
 }

@@ -42,5 +42,6 @@ const UNAUTHENTICATED = [
 ] as const;
 
 function isSingleConnection(request: Request, url: URL): boolean {
-  return request.method === 'PUT' || request.method === 'DELETE' || request.headers.has(TOKEN_HEADER) || url.searchParams.has('token');
+  // `url.search` first: searchParams builds an object, and plain requests have no query string.
+  return request.method === 'PUT' || request.method === 'DELETE' || request.headers.has(TOKEN_HEADER) || (url.search !== '' && url.searchParams.has('token'));
 }

@@ -43,6 +43,7 @@ function documentHasNul(document: DocumentNode): boolean {
 
 // Iterative: variables may nest as deep as a 100 kB body allows, deeper than the call stack.
 function containsNul(root: unknown): boolean {
+  if (root == null) return false;
   const pending = [root];
   while (pending.length > 0) {
     const value = pending.pop();

@@ -1,22 +1,17 @@
 import type { Plugin } from 'graphql-yoga';
-import { RequestLedger } from './request-ledger.js';
+import type { RequestLedger } from './request-ledger.js';
 import type { RateLimiter } from './rate-limiter.js';
 
 /**
- * Gives each request its ledger (`ctx.rateLimit`), sets X-RateLimit-* from it on the response,
- * and closes the limiter's store when the app is disposed. The response hook sees the request,
- * not the context, hence the map from one to the other.
+ * Sets X-RateLimit-* on the response from the request's ledger (`ctx.rateLimit`, made by the
+ * context factory), and closes the limiter's store when the app is disposed. yoga builds the
+ * GraphQL context on the server context, so the response hook finds the ledger there.
  */
-export function useRateLimit(limiter: RateLimiter): Plugin<{ rateLimit: RequestLedger }> {
-  const ledgers = new WeakMap<Request, RequestLedger>();
+export function useRateLimit(limiter: RateLimiter): Plugin<object, { rateLimit?: RequestLedger }> {
   return {
-    onContextBuilding({ context, extendContext }) {
-      const ledger = new RequestLedger(limiter);
-      ledgers.set(context.request, ledger);
-      extendContext({ rateLimit: ledger });
-    },
-    onResponse({ request, response }) {
-      for (const [name, value] of Object.entries(ledgers.get(request)?.headers ?? {})) response.headers.set(name, value);
+    onResponse({ serverContext, response }) {
+      const headers = serverContext.rateLimit?.headers;
+      for (const name in headers) response.headers.set(name, headers[name]!);
     },
     onDispose: () => limiter.close(),
   };

@@ -69,14 +69,14 @@ export function createRateLimiter(deps: {
   // was allowed, so the library reaches the store's verdict in O(1). The library answers with the
   // message only, so the hit (for X-RateLimit-*) is left in `lastHit`: getForIdentity runs
   // synchronously inside limiter(), and the charge that called it takes it right after.
-  let lastHit: Promise<Hit & { budget: Budget; now: number }> | undefined;
+  let lastHit: { hit: Promise<Hit>; budget: Budget; now: number } | undefined;
   const atomicStore: Store = {
     getForIdentity({ contextIdentity, fieldIdentity }) {
       const budget = budgetFor(fieldIdentity);
       const now = clock.now().getTime();
-      const hit = store.hit(`${contextIdentity}:${fieldIdentity}`, budget, now).then((h) => ({ ...h, budget, now }));
-      lastHit = hit;
-      return hit.then(({ allowed }) => (allowed ? [] : [Date.now()]));
+      const hit = store.hit(`${contextIdentity}:${fieldIdentity}`, budget, now);
+      lastHit = { hit, budget, now };
+      return hit.then(({ allowed }) => (allowed ? NO_EARLIER_CALLS : [Date.now()]));
     },
     setForIdentity() {},
   };
@@ -103,9 +103,11 @@ export function createRateLimiter(deps: {
         { parent: undefined, args: args as Record<string, unknown>, context: { caller, fieldName }, info },
         { max: 1, window: String(budgetFor(fieldName).windowMs) },
       );
-      const hit = lastHit!;
+      const { hit, budget, now } = lastHit!;
       lastHit = undefined;
-      const [refusal, { count, freesAt, budget, now }] = await Promise.all([verdict, hit]);
+      // The hit settles first: the library's verdict is derived from it.
+      const refusal = await verdict;
+      const { count, freesAt } = await hit;
       return {
         refusal,
         limit: budget.max,
@@ -116,6 +118,9 @@ export function createRateLimiter(deps: {
     close: () => store.close(),
   };
 }
+
+// The library only filters it, never writes to it.
+const NO_EARLIER_CALLS: number[] = [];
 
 /** Per API key (its user), or per client address for public fields and callers without a valid key. */
 function callerIdentity(fieldName: string, ctx: CallerContext): string {
