@@ -3,12 +3,16 @@
 // worker with claim batches of 1 and 50. 127.0.0.1 only, bounded in count and time.
 // BENCH_DELIVERIES (default 4000) and DELIVERY_CONCURRENCY (default 16) size it; DATABASE_URL
 // runs it on a fresh Postgres database (dropped afterwards), else on PGlite in a temporary
-// DATA_DIR, in a worker thread, as `npm start` runs it.
+// DATA_DIR, in a worker thread, as `npm start` runs it. Each phase also reports this process's CPU
+// per delivery (steadier than rates on a shared machine). BENCH_CPU_PROFILE=file.cpuprofile
+// profiles the batch-50 worker phase only (node:inspector), skips batch 1 and records nothing;
+// sum it with bench/cpu-profile-summary.mjs.
 import { randomUUID } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fork } from 'node:child_process';
+import { Session } from 'node:inspector/promises';
 import { fileURLToPath } from 'node:url';
 import { Agent, request } from 'undici';
 import { eq } from 'drizzle-orm';
@@ -28,6 +32,7 @@ const CONCURRENCY = Number(process.env.DELIVERY_CONCURRENCY ?? 16);
 // Deliveries are spread over this many users (endpoints), so the per-endpoint cap (4) is not the limit.
 const ENDPOINTS = Number(process.env.BENCH_ENDPOINTS ?? 16);
 const PHASE_LIMIT_MS = 60_000;
+const PROFILE_FILE = process.env.BENCH_CPU_PROFILE;
 const SECRET = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';
 const RESULTS_HEADER = `# Delivery throughput
 
@@ -69,11 +74,12 @@ async function expectRequests(count: number): Promise<{ arrived: Promise<void> }
   return { arrived: nextMessage('reached', PHASE_LIMIT_MS) };
 }
 
-async function rawLoop(): Promise<number> {
+async function rawLoop(): Promise<Phase> {
   const { arrived } = await expectRequests(N);
   const agent = new Agent({ connections: CONCURRENCY });
   const { body } = buildPingPayload(randomUUID(), new Date());
   let next = 0;
+  const cpu = process.cpuUsage();
   const started = performance.now();
   await Promise.all(
     Array.from({ length: CONCURRENCY }, async () => {
@@ -91,11 +97,39 @@ async function rawLoop(): Promise<number> {
   );
   await arrived;
   const seconds = (performance.now() - started) / 1000;
+  const cpuUs = cpuMicros(cpu);
   await agent.close();
-  return N / seconds;
+  return { rate: N / seconds, cpuUs: cpuUs / N };
 }
 
-async function workerRun(database: Database, batchSize: number): Promise<number> {
+interface Phase {
+  rate: number;
+  /** CPU of this process (user + system) per delivery, µs. */
+  cpuUs: number;
+}
+
+const cpuMicros = (since: NodeJS.CpuUsage) => {
+  const used = process.cpuUsage(since);
+  return used.user + used.system;
+};
+
+async function profiled<T>(run: () => Promise<T>): Promise<T> {
+  if (!PROFILE_FILE) return run();
+  const session = new Session();
+  session.connect();
+  await session.post('Profiler.enable');
+  await session.post('Profiler.setSamplingInterval', { interval: 200 });
+  await session.post('Profiler.start');
+  try {
+    return await run();
+  } finally {
+    const { profile } = await session.post('Profiler.stop');
+    writeFileSync(PROFILE_FILE, JSON.stringify(profile));
+    session.disconnect();
+  }
+}
+
+async function workerRun(database: Database, batchSize: number): Promise<Phase> {
   const db = database.db;
   const endpoints = await db
     .insert(users)
@@ -122,15 +156,19 @@ async function workerRun(database: Database, batchSize: number): Promise<number>
     config: { ...BENCH_WORKER_CONFIG, concurrency: CONCURRENCY, batchSize },
     resolveEndpoint: async () => ({ url, secret: SECRET, createdAt: new Date(0) }),
   });
+  const cpu = process.cpuUsage();
   const started = performance.now();
-  await worker.start();
-  await arrived;
+  await profiled(async () => {
+    await worker.start();
+    await arrived;
+  });
   const seconds = (performance.now() - started) / 1000;
+  const cpuUs = cpuMicros(cpu);
   await worker.stop();
   const pending = await db.select({ id: webhookDeliveries.id }).from(webhookDeliveries).where(eq(webhookDeliveries.status, 'PENDING'));
   if (pending.length > 0) throw new Error(`${pending.length} deliveries still PENDING after the run`);
   await db.delete(webhookDeliveries);
-  return N / seconds;
+  return { rate: N / seconds, cpuUs: cpuUs / N };
 }
 
 // PGlite as `npm start` runs it: in a data folder, in a worker thread (src/db/pglite-thread.ts).
@@ -147,36 +185,47 @@ const source: TestDatabaseSource = pgliteDir
   : await createTestDatabaseSource();
 const database = await source.open();
 const backend = database.kind === 'pglite' ? 'PGlite (DATA_DIR, worker thread)' : 'PostgreSQL';
-try {
-  console.log(`${N} deliveries, concurrency ${CONCURRENCY}, ${backend}, receiver ${url}`);
-  const raw = await rawLoop();
-  console.log(`raw undici.request loop:   ${raw.toFixed(0)} /s`);
-  const batch50 = await workerRun(database, 50);
-  console.log(`worker, claim batch 50:    ${batch50.toFixed(0)} /s  (${(batch50 / raw).toFixed(2)} × raw)`);
-  const batch1 = await workerRun(database, 1);
-  console.log(`worker, claim batch 1:     ${batch1.toFixed(0)} /s  (${(batch1 / raw).toFixed(2)} × raw)`);
-  console.log(`batch 50 / batch 1:        ${(batch50 / batch1).toFixed(2)}`);
 
+/** Replaces this backend's section of RESULTS.md with this run's figures. */
+function recordResults(raw: Phase, batch50: Phase, batch1: Phase): void {
+  const row = (name: string, p: Phase) => `| ${name} | ${p.rate.toFixed(0)} | ${(p.rate / raw.rate).toFixed(2)} | ${p.cpuUs.toFixed(0)} |`;
   const section = `<!-- ${backend} -->
 ## ${backend}
 
 Recorded by \`npm run bench\` on ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC: ${N} deliveries,
-concurrency ${CONCURRENCY}, Node ${process.version}.
+concurrency ${CONCURRENCY}, Node ${process.version}. CPU: the sending process's, per delivery.
 
-| run | deliveries/s | vs raw loop |
-|---|---:|---:|
-| raw \`undici.request\` POST loop, ${CONCURRENCY} in parallel | ${raw.toFixed(0)} | 1.00 |
-| worker, claim batch 50 | ${batch50.toFixed(0)} | ${(batch50 / raw).toFixed(2)} |
-| worker, claim batch 1 | ${batch1.toFixed(0)} | ${(batch1 / raw).toFixed(2)} |
+| run | deliveries/s | vs raw loop | CPU µs |
+|---|---:|---:|---:|
+${row(`raw \`undici.request\` POST loop, ${CONCURRENCY} in parallel`, raw)}
+${row('worker, claim batch 50', batch50)}
+${row('worker, claim batch 1', batch1)}
 
-Claim batch 50 vs 1: ${(batch50 / batch1).toFixed(2)} ×.
+Claim batch 50 vs 1: ${(batch50.rate / batch1.rate).toFixed(2)} ×.
 <!-- end ${backend} -->
 `;
   const file = new URL('RESULTS.md', import.meta.url);
   const previous = existsSync(file) ? readFileSync(file, 'utf8') : RESULTS_HEADER;
   const pattern = new RegExp(`<!-- ${backend.replace(/[()]/g, '\\$&')} -->[\\s\\S]*?<!-- end [^>]* -->\\n`);
   const results = pattern.test(previous) ? previous.replace(pattern, section) : `${previous.trimEnd()}\n\n${section}`;
-  writeFileSync(new URL('RESULTS.md', import.meta.url), results);
+  writeFileSync(file, results);
+}
+
+try {
+  console.log(`${N} deliveries, concurrency ${CONCURRENCY}, ${backend}, receiver ${url}`);
+  const raw = await rawLoop();
+  const line = (name: string, p: Phase) =>
+    console.log(`${name.padEnd(27)}${p.rate.toFixed(0).padStart(5)} /s  (${(p.rate / raw.rate).toFixed(2)} × raw)  ${p.cpuUs.toFixed(0)} µs CPU each`);
+  line('raw undici.request loop:', raw);
+  const batch50 = await workerRun(database, 50);
+  line('worker, claim batch 50:', batch50);
+  if (PROFILE_FILE) console.log(`profile of the batch-50 phase: ${PROFILE_FILE}`);
+  else {
+    const batch1 = await workerRun(database, 1);
+    line('worker, claim batch 1:', batch1);
+    console.log(`batch 50 / batch 1:        ${(batch50.rate / batch1.rate).toFixed(2)}`);
+    recordResults(raw, batch50, batch1);
+  }
 } finally {
   await database.close();
   await source.destroy();

@@ -1,3 +1,5 @@
+import type { Readable } from 'node:stream';
+
 /** What an attempt sent and got back, kept on its log row; every part is bounded in size. */
 export type HeaderList = [name: string, value: string][];
 
@@ -32,29 +34,44 @@ export function keptResponseHeaders(headers: Record<string, string | string[] | 
   });
 }
 
+// Decoding without `stream` keeps no state between calls: one decoder serves every attempt.
+const utf8 = new TextDecoder('utf-8', { fatal: false });
+
 /**
  * Reads the answer to keep its first `keepBytes` and to leave the connection reusable; past
- * `readLimit` bytes it stops (the stream is destroyed, and with it that connection).
+ * `readLimit` bytes it stops (the stream is destroyed, and with it that connection). A body cut
+ * off (reset, or destroyed at its time limit) keeps what arrived. Plain stream events, not an
+ * async iterator: this runs once per attempt, and the iterator's machinery was most of its cost.
  */
-export async function readBodyHead(body: AsyncIterable<Uint8Array>, keepBytes: number, readLimit: number): Promise<string> {
+export function readBodyHead(body: Readable, keepBytes: number, readLimit: number): Promise<string> {
   const kept: Buffer[] = [];
   let keptBytes = 0;
   let read = 0;
-  try {
-    for await (const chunk of body) {
+  let finished = false;
+  return new Promise((resolve) => {
+    // The error listener stays: an error after the head was read must not become an uncaught one.
+    const done = () => {
+      if (finished) return;
+      finished = true;
+      body.off('data', onData).off('end', done).off('close', done);
+      // A multi-byte character cut at the limit decodes to one replacement character.
+      resolve(storable(utf8.decode(Buffer.concat(kept))));
+    };
+    const onData = (chunk: Buffer) => {
       if (keptBytes < keepBytes) {
-        const part = Buffer.from(chunk.buffer, chunk.byteOffset, Math.min(chunk.byteLength, keepBytes - keptBytes));
+        const part = chunk.subarray(0, keepBytes - keptBytes);
         kept.push(Buffer.from(part));
         keptBytes += part.length;
       }
       read += chunk.byteLength;
-      if (read > readLimit) break;
-    }
-  } catch {
-    // A body cut off (reset, or destroyed at its time limit) keeps what arrived; the status stands.
-  }
-  // A multi-byte character cut at the limit decodes to one replacement character.
-  return storable(new TextDecoder('utf-8', { fatal: false }).decode(Buffer.concat(kept)));
+      if (read > readLimit) {
+        done();
+        body.destroy();
+      }
+    };
+    if (body.destroyed || body.readableEnded) return done();
+    body.on('data', onData).on('end', done).on('error', done).on('close', done);
+  });
 }
 
 /**

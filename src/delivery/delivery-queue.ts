@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, inArray, isNotNull, isNull, lte, notInArray, or, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, inArray, isNotNull, isNull, lte, or, sql } from 'drizzle-orm';
 import type { Db } from '../db/client.js';
 import { queryRows } from '../db/rows.js';
 import { webhookDeliveries } from '../db/tables.js';
@@ -126,32 +126,62 @@ export async function recordSkipped(tx: Db, input: NewDelivery & { reason: strin
   return row!;
 }
 
-/** Leases up to `limit` due deliveries; rows locked by another claim are skipped, not waited for. */
-export async function claimDue(
-  db: Db,
-  options: { owner: string; now: Date; leaseMs: number; limit: number; exclude?: string[]; excludeUsers?: string[] },
-): Promise<DeliveryRow[]> {
-  const { owner, now, leaseMs, limit, exclude = [], excludeUsers = [] } = options;
+/** An id list as one uuid[] parameter value; ids are uuids from our own rows. */
+const uuidArray = (ids: string[]) => `{${ids.join(',')}}`;
+
+/**
+ * The claim, built once per database: a worker claims many times a second, and drizzle building
+ * the statement each time was a tenth of its CPU. Being prepared, the server also keeps its plan;
+ * the excluded ids go as one uuid[] parameter, so one statement serves any number of them.
+ * The chosen ids are matched with `= any(array(…))`, not `in (…)`: the planner then fetches them
+ * by primary key instead of hash-joining them against a scan of the whole table, history included.
+ */
+function prepareClaim(db: Db) {
   const due = db
     .select({ id: webhookDeliveries.id })
     .from(webhookDeliveries)
     .where(
       and(
         eq(webhookDeliveries.status, PENDING),
-        lte(webhookDeliveries.nextAttemptAt, now),
-        or(isNull(webhookDeliveries.leaseUntil), lte(webhookDeliveries.leaseUntil, now)),
-        exclude.length > 0 ? notInArray(webhookDeliveries.id, exclude) : undefined,
-        excludeUsers.length > 0 ? notInArray(webhookDeliveries.userId, excludeUsers) : undefined,
+        lte(webhookDeliveries.nextAttemptAt, sql.placeholder('now')),
+        or(isNull(webhookDeliveries.leaseUntil), lte(webhookDeliveries.leaseUntil, sql.placeholder('now'))),
+        sql`${webhookDeliveries.id} <> all(${sql.placeholder('excludeIds')}::uuid[])`,
+        sql`${webhookDeliveries.userId} <> all(${sql.placeholder('excludeUsers')}::uuid[])`,
       ),
     )
     .orderBy(asc(webhookDeliveries.nextAttemptAt), asc(webhookDeliveries.seq))
-    .limit(limit)
+    .limit(sql.placeholder('limit'))
     .for('update', { skipLocked: true });
-  const rows = await db
+  return db
     .update(webhookDeliveries)
-    .set({ leaseOwner: owner, leaseUntil: new Date(now.getTime() + leaseMs) })
-    .where(inArray(webhookDeliveries.id, due))
-    .returning();
+    .set({ leaseOwner: sql`${sql.placeholder('owner')}`, leaseUntil: sql`${sql.placeholder('leaseUntil')}::timestamptz` })
+    .where(sql`${webhookDeliveries.id} = any(array(${due}))`)
+    .returning()
+    .prepare('claimDue');
+}
+
+const claimQueries = new WeakMap<Db, ReturnType<typeof prepareClaim>>();
+
+/** Leases up to `limit` due deliveries; rows locked by another claim are skipped, not waited for. */
+export async function claimDue(
+  db: Db,
+  options: { owner: string; now: Date; leaseMs: number; limit: number; exclude?: string[]; excludeUsers?: string[] },
+): Promise<DeliveryRow[]> {
+  const { owner, now, leaseMs, limit, exclude = [], excludeUsers = [] } = options;
+  let claim = claimQueries.get(db);
+  if (!claim) {
+    claim = prepareClaim(db);
+    claimQueries.set(db, claim);
+  }
+  const rows = await claim.execute({
+    owner,
+    // Placeholders reach the driver as they are (no column encoding): timestamps go as ISO text.
+    now: now.toISOString(),
+    leaseUntil: new Date(now.getTime() + leaseMs).toISOString(),
+    limit,
+    excludeIds: uuidArray(exclude),
+    excludeUsers: uuidArray(excludeUsers),
+  });
   // RETURNING does not keep the subquery's order; the oldest due goes first.
   return rows.sort((a, b) => a.nextAttemptAt!.getTime() - b.nextAttemptAt!.getTime() || a.seq - b.seq);
 }
@@ -359,7 +389,7 @@ export async function nextWakeAt(db: Db, excludeUsers: string[] = []): Promise<D
     .where(
       and(
         eq(webhookDeliveries.status, PENDING),
-        excludeUsers.length > 0 ? notInArray(webhookDeliveries.userId, excludeUsers) : undefined,
+        sql`${webhookDeliveries.userId} <> all(${uuidArray(excludeUsers)}::uuid[])`,
       ),
     );
   return result?.at ?? null;
