@@ -18,9 +18,10 @@ export default defineConfig({
     provide: { redisUrl },
     globalSetup: ['test/helpers/global-setup.ts'],
     // Each file builds its own database (PGlite in memory from one migrated image, or a fresh
-    // Postgres database).
-    testTimeout: 30_000,
-    hookTimeout: 60_000,
+    // Postgres database). Waits for a signal give up after HANG_MS (test/helpers/receiver.ts);
+    // a test gets twice that, so a busy machine makes the suite slower, not red.
+    testTimeout: 120_000,
+    hookTimeout: 120_000,
     pool: 'forks',
     // vitest's default is one worker per core minus one: a single worker on a 2-core machine.
     // Files wait on sockets, child processes and the database as much as they compute.
