@@ -26,5 +26,11 @@ export default defineConfig({
     // vitest's default is one worker per core minus one: a single worker on a 2-core machine.
     // Files wait on sockets, child processes and the database as much as they compute.
     maxWorkers: 2,
+    // A worker runs its files one after another in one process, importing the app (yoga, Pothos,
+    // drizzle, ...) once instead of once per file: that import was most of the time between two
+    // files. Only the test files are evaluated again; what they share (src, test/helpers) keeps
+    // no state of a file's besides caches of constants, the one PGlite image, and the locks of
+    // open data dirs (released on close), and every file closes what it opens.
+    isolate: false,
   },
 });
