@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createDb } from '../src/db/client.js';
+import { PGLITE_TEMPLATE_DIR } from '../src/package-files.js';
 import { pgliteImage } from './helpers/test-database.js';
 
 const root = mkdtempSync(path.join(tmpdir(), 'alertwire-datadir-'));
@@ -20,10 +21,13 @@ function openToOthers(dir: string): string[] {
   return found;
 }
 
+// As `npm start` opens DATA_DIR: a fresh folder starts as a copy of the build's template.
+const startup = { templateDir: PGLITE_TEMPLATE_DIR };
+
 describe('the embedded data folder', () => {
   it('is created owner-only: DATA_DIR 0700, every file under it 0600', async () => {
     const dataDir = path.join(root, 'fresh');
-    const database = await createDb({ dataDir, image: pgliteImage() });
+    const database = await createDb({ dataDir, ...startup });
     await database.migrate();
     await database.close();
     expect(statSync(dataDir).mode & 0o777).toBe(0o700);
@@ -33,7 +37,7 @@ describe('the embedded data folder', () => {
 
   it('an existing folder with files open to others is tightened at start, with a warning', async () => {
     const dataDir = path.join(root, 'loose');
-    await (await createDb({ dataDir, image: pgliteImage() })).close();
+    await (await createDb({ dataDir, ...startup })).close();
     const victim = path.join(dataDir, 'pgdata', 'PG_VERSION');
     chmodSync(victim, 0o666);
     chmodSync(dataDir, 0o777);
@@ -46,11 +50,11 @@ describe('the embedded data folder', () => {
 
   it('a data folder that lost PG_VERSION stops the start with one line naming it, and is left as it was', async () => {
     const dataDir = path.join(root, 'damaged');
-    await (await createDb({ dataDir, image: pgliteImage() })).close();
+    await (await createDb({ dataDir, ...startup })).close();
     const pgdata = path.join(dataDir, 'pgdata');
     rmSync(path.join(pgdata, 'PG_VERSION'));
     const before = readdirSync(pgdata).sort();
-    await expect(createDb({ dataDir, image: pgliteImage() })).rejects.toThrow(
+    await expect(createDb({ dataDir, ...startup })).rejects.toThrow(
       `${pgdata} is not a valid database (PG_VERSION is missing): restore it from a backup, or move it away to start empty`,
     );
     expect(readdirSync(pgdata).sort()).toEqual(before);

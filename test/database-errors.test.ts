@@ -3,7 +3,9 @@ import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { createDb } from '../src/db/client.js';
 import { describeConnectError } from '../src/db/connect-errors.js';
+import { compiled } from './helpers/compiled.js';
 import { freePort } from './helpers/ports.js';
+import { HANG_MS } from './helpers/receiver.js';
 
 // The shared PostgreSQL every run has (see .ci/run), reached here whichever backend the suite tests.
 const SERVER = 'postgres://postgres@127.0.0.1:5432';
@@ -45,16 +47,15 @@ describe('a PostgreSQL that cannot be used', () => {
   });
 
   it('stops `npm start` with that one line', () => {
-    const result = spawnSync(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+    const result = spawnSync(process.execPath, [compiled('src/main.ts')], {
       cwd: new URL('..', import.meta.url),
       env: { ...process.env, DATABASE_URL: `${SERVER}/alertwire_absent`, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'silent' },
       encoding: 'utf8',
-      timeout: 60_000,
+      timeout: HANG_MS,
     });
     expect(result.status).toBe(1);
     expect(result.stderr).toBe(
       'Alertwire failed to start: database "alertwire_absent" does not exist — create it with createdb -U postgres alertwire_absent\n',
     );
-    // Longer than the child's own 60 s: on a busy machine tsx alone can take half a minute to start.
-  }, 90_000);
+  });
 });

@@ -58,7 +58,7 @@ describe('fair delivery', () => {
       }
       expect((await t.gql(PING, { apiKey: ok })).body.data!.sendTestWebhook.__typename).toBe('SendTestWebhookSuccess');
       // The clock has not moved since the hanging sends began: this one went past them, waiting for none.
-      await healthy.waitFor(i + 1, 20_000);
+      await healthy.waitFor(i + 1);
     }
     // Each hanging endpoint held at most its one slot at a time, and its breaker then held it back.
     await eventually(() => expect(t.logs.filter((l) => l.msg === 'endpoint keeps timing out; its deliveries wait for a cooldown')).toHaveLength(2));

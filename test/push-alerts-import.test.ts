@@ -3,18 +3,16 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { count } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { quoteChanges } from '../src/db/tables.js';
 import { createSecretBox } from '../src/modules/webhooks/secret-box.js';
+import { compiled, repositoryRoot } from './helpers/compiled.js';
 import { ADMIN_KEY, pushAlertSteps } from './helpers/push-alerts.js';
 import { createReceiver, type Receiver } from './helpers/receiver.js';
 import { createTestApp, type TestApp } from './helpers/test-app.js';
 import { backend, createTestDatabaseSource, type TestDatabaseSource } from './helpers/test-database.js';
-
-const root = fileURLToPath(new URL('..', import.meta.url));
 
 let dir: string;
 let source: TestDatabaseSource;
@@ -40,7 +38,7 @@ async function runImport(csv: string): Promise<string> {
     delete env.DATABASE_URL;
     env.DATA_DIR = path.join(dir, 'data');
   }
-  const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', 'scripts/import-quotes.ts', file], { cwd: root, env });
+  const { stdout } = await promisify(execFile)(process.execPath, [compiled('scripts/import-quotes.ts'), file], { cwd: repositoryRoot, env });
   return stdout;
 }
 

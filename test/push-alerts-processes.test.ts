@@ -196,7 +196,7 @@ if (backend === 'postgres') {
       expect(await database.db.select().from(webhookDeliveries).where(eq(webhookDeliveries.userId, userId))).toEqual([]);
 
       processes.push(await startProcess('src/worker-main.ts', common, 'Alertwire delivery worker is running'));
-      const [request] = await receiver.waitFor(1, 30_000);
+      const [request] = await receiver.waitFor(1);
       expect(JSON.parse(request!.body).triggered_alerts).toMatchObject([{ alert: { id: alertId }, current_value: '25.00' }]);
       await settled();
       expect(receiver.requests).toHaveLength(1);
@@ -227,7 +227,7 @@ if (backend === 'postgres') {
         );
         await steps.evaluated();
         const enqueued = await t.database.db.select({ id: webhookDeliveries.id }).from(webhookDeliveries);
-        await eventually(() => expect(collect(receiver).bodies.size).toBe(enqueued.length), 30_000);
+        await eventually(() => expect(collect(receiver).bodies.size).toBe(enqueued.length));
         expectCrossingsDelivered(s, ids, collect(receiver).perAlert);
       } finally {
         await t.close();

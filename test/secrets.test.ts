@@ -67,7 +67,7 @@ describe('secrets and keys at rest', () => {
       // The old row signs a real delivery: the worker opened it with the previous key.
       await after.startWorker();
       expect((await after.gql(PING, { apiKey })).body.data!.sendTestWebhook.__typename).toBe('SendTestWebhookSuccess');
-      const [delivery] = await receiver.waitFor(1, 10_000);
+      const [delivery] = await receiver.waitFor(1);
       const expected = createHmac('sha256', secret).update(delivery!.body).digest('hex');
       expect(delivery!.headers['x-webhook-signature']).toBe(`sha256=${expected}`);
 
@@ -108,7 +108,7 @@ describe('secrets and keys at rest', () => {
       const seen = receiver.requests.length;
       await t.gql(SET, { apiKey, variables: { input: { url: receiver.url, secret } } });
       await t.gql(PING, { headers: { authorization: `Bearer ${apiKey}` } });
-      await receiver.waitFor(seen + 1, 10_000);
+      await receiver.waitFor(seen + 1);
 
       await t.database.db.execute(sql`alter table webhooks rename to webhooks_hidden`);
       try {

@@ -84,9 +84,9 @@ describe('kill -TERM on `npm start`', () => {
     hold = new Promise<void>((resolve) => (release = resolve));
     const before = quotes.requests.length;
     const inFlight = post(url, `{ triggeredAlerts { summary { triggeredCount } delivery { id status } } }`, apiKey);
-    await quotes.waitFor(before + 1, 30_000);
+    await quotes.waitFor(before + 1);
     child.kill('SIGTERM');
-    await eventually(() => expect(stdout).toContain('"msg":"shutting down"'), 30_000);
+    await eventually(() => expect(stdout).toContain('"msg":"shutting down"'));
     // The server is stopping with the request held at the quote provider. Keep it slow for
     // longer than the old 2 s cut-off of every connection, then let it go.
     await new Promise((resolve) => setTimeout(resolve, 2500));

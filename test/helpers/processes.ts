@@ -1,19 +1,18 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
-
-const root = fileURLToPath(new URL('../..', import.meta.url));
+import { compiled, repositoryRoot } from './compiled.js';
+import { HANG_MS } from './receiver.js';
 
 export interface RunningProcess {
   child: ChildProcess;
   output(): string;
   exited: Promise<number | null>;
-  /** SIGTERM, then the exit (SIGKILL and an error after 15 s); a process already gone resolves at once. */
+  /** SIGTERM, then the exit (SIGKILL and an error after HANG_MS); a process already gone resolves at once. */
   stop(): Promise<void>;
 }
 
-/** An entry point (src/main.ts, src/worker-main.ts) in a process of its own; resolves once it says `readyText`. */
-export async function startProcess(entry: string, env: Record<string, string>, readyText: string, timeoutMs = 60_000): Promise<RunningProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', entry], { cwd: root, env: { ...process.env, ...env } });
+/** An entry point (src/main.ts, src/worker-main.ts), compiled, in a process of its own; resolves once it says `readyText`. */
+export async function startProcess(entry: string, env: Record<string, string>, readyText: string, timeoutMs = HANG_MS): Promise<RunningProcess> {
+  const child = spawn(process.execPath, [compiled(entry)], { cwd: repositoryRoot, env: { ...process.env, ...env } });
   let output = '';
   child.stdout!.on('data', (d: Buffer) => (output += d));
   child.stderr!.on('data', (d: Buffer) => (output += d));
@@ -25,7 +24,7 @@ export async function startProcess(entry: string, env: Record<string, string>, r
     async stop() {
       if (child.exitCode !== null || child.signalCode !== null) return;
       child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
+      const timer = setTimeout(() => child.kill('SIGKILL'), HANG_MS);
       await exited;
       clearTimeout(timer);
       if (child.signalCode === 'SIGKILL') throw new Error(`${entry} did not stop on SIGTERM: ${output.slice(-2000)}`);

@@ -20,6 +20,14 @@ interface Reply {
   until?: Promise<unknown>;
 }
 
+/**
+ * How long a wait for an explicit signal (a request arriving, an assertion coming true) may take
+ * before it counts as a hang. It never decides a passing outcome, only how soon a broken one is
+ * reported, so it is generous: on a 2-core machine shared with other work a file runs several
+ * times slower than on a quiet one (vitest.config.ts gives tests twice this).
+ */
+export const HANG_MS = 60_000;
+
 export type ReplyFn = (request: ReceivedRequest, index: number) => Reply;
 
 export interface Receiver {
@@ -29,7 +37,7 @@ export interface Receiver {
   origin: string;
   port: number;
   requests: ReceivedRequest[];
-  /** Resolves once `count` requests have arrived; rejects after `timeoutMs`. */
+  /** Resolves once `count` requests have arrived; rejects after `timeoutMs` (default HANG_MS). */
   waitFor(count: number, timeoutMs?: number): Promise<ReceivedRequest[]>;
   close(): Promise<void>;
 }
@@ -78,7 +86,7 @@ export async function createReceiver(reply: ReplyFn = () => ({ status: 200 }), h
     origin,
     port,
     requests,
-    waitFor(count, timeoutMs = 10_000) {
+    waitFor(count, timeoutMs = HANG_MS) {
       if (requests.length >= count) return Promise.resolve(requests);
       return new Promise((resolve, reject) => {
         const timer = setTimeout(
@@ -123,8 +131,8 @@ export async function createTcpReceiver(onRequest: (socket: Socket) => void): Pr
   };
 }
 
-/** Retries an assertion every few ms until it passes or `timeoutMs` is over. */
-export async function eventually<T>(check: () => Promise<T> | T, timeoutMs = 10_000): Promise<T> {
+/** Retries an assertion every few ms until it passes or `timeoutMs` (default HANG_MS) is over. */
+export async function eventually<T>(check: () => Promise<T> | T, timeoutMs = HANG_MS): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     try {

@@ -1,3 +1,5 @@
+import { HANG_MS } from './receiver.js';
+
 /** A delivery update as the operations in operations/webhook.graphql select it. */
 export interface DeliveryEvent {
   id: string;
@@ -8,22 +10,23 @@ export interface DeliveryEvent {
 /**
  * Most transports give no signal that the server has registered a subscription (a WebSocket
  * `subscribe` message has no acknowledgement). So ping until an event arrives, then follow
- * that delivery until it is DELIVERED. No wait decides the outcome; each only paces the pings.
+ * that delivery until it is DELIVERED. No wait decides the outcome; each only paces the pings,
+ * and the pace slows (up to 2 s) so that a busy machine gets time rather than a count of pings.
  * `ping` answers the id of the delivery it made; the events must be about one of them.
  */
 export async function followFirstDelivery(
   next: () => Promise<DeliveryEvent>,
   ping: () => Promise<string>,
-  { attempts = 50, paceMs = 200 } = {},
 ): Promise<{ pinged: string[]; seen: DeliveryEvent[] }> {
   const first = next();
   const pinged: string[] = [];
+  const deadline = Date.now() + HANG_MS;
   let event: DeliveryEvent | undefined;
-  for (let i = 0; i < attempts && !event; i++) {
+  for (let paceMs = 100; !event; paceMs = Math.min(paceMs * 2, 2000)) {
+    if (Date.now() > deadline) throw new Error(`no subscription event after ${pinged.length} pings`);
     pinged.push(await ping());
     event = await Promise.race([first, new Promise<undefined>((resolve) => setTimeout(resolve, paceMs))]);
   }
-  if (!event) throw new Error(`no subscription event after ${attempts} pings`);
   const seen = [event];
   while (seen.at(-1)!.status !== 'DELIVERED') {
     const more = await next();
