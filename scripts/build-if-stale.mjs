@@ -9,7 +9,9 @@ import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const stamp = path.join(root, 'dist', '.build-stamp');
-const inputs = ['src', 'scripts', 'drizzle', 'tsconfig.json', 'node_modules/@electric-sql/pglite/package.json'];
+// The bundles hold the dependencies' code too: an install or update of any package (npm rewrites
+// node_modules/.package-lock.json) makes dist/ stale.
+const inputs = ['src', 'scripts', 'drizzle', 'tsconfig.json', 'package.json', 'package-lock.json', 'node_modules/.package-lock.json'];
 
 function newestMtime(entry) {
   let stats;
