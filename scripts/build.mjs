@@ -6,17 +6,22 @@
 // `npm ci --omit=dev && npm start` works. Code the entries share, and the GraphiQL page (loaded on
 // its first request), go to dist/chunks/.
 import { execFileSync } from 'node:child_process';
-import { rmSync, writeFileSync } from 'node:fs';
+import { renameSync, rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
-rmSync(new URL('../dist', import.meta.url), { recursive: true, force: true });
+const dist = path.join(root, 'dist');
+// Built beside dist/ and swapped in whole: a server starting meanwhile, or a second build racing
+// this one, never loads half of one build and half of another.
+const out = path.join(root, `dist.build-${process.pid}`);
+rmSync(out, { recursive: true, force: true });
 await build({
   absWorkingDir: root,
   entryPoints: ['src/main.ts', 'src/worker-main.ts', 'scripts/migrate.ts', 'scripts/import-quotes.ts', 'scripts/receiver.ts', 'scripts/write-pglite-template.ts'],
   outbase: '.',
-  outdir: 'dist',
+  outdir: out,
   chunkNames: 'chunks/[name]-[hash]',
   bundle: true,
   splitting: true,
@@ -32,12 +37,24 @@ await build({
     js: [
       "import { createRequire as __createRequire } from 'node:module';",
       "import { fileURLToPath as __fileURLToPath } from 'node:url';",
+      "import { dirname as __pathDirname } from 'node:path';",
       'const require = __createRequire(import.meta.url);',
       'const __filename = __fileURLToPath(import.meta.url);',
-      "const __dirname = __filename.slice(0, __filename.lastIndexOf('/'));",
+      'const __dirname = __pathDirname(__filename);',
     ].join(' '),
   },
   logLevel: 'warning',
 });
-execFileSync(process.execPath, ['dist/scripts/write-pglite-template.js'], { cwd: root, stdio: 'inherit' });
-writeFileSync(new URL('../dist/.build-stamp', import.meta.url), '');
+execFileSync(process.execPath, [path.join(out, 'scripts', 'write-pglite-template.js'), path.join(out, 'pglite-template', 'pgdata')], {
+  cwd: root,
+  stdio: 'inherit',
+});
+writeFileSync(path.join(out, '.build-stamp'), '');
+const old = path.join(root, `dist.old-${process.pid}`);
+try {
+  renameSync(dist, old);
+} catch (error) {
+  if (error.code !== 'ENOENT') throw error;
+}
+renameSync(out, dist);
+rmSync(old, { recursive: true, force: true });
