@@ -3,7 +3,6 @@ import path from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { sql } from 'drizzle-orm';
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
-import { readMigrationFiles } from 'drizzle-orm/migrator';
 import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
 import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator';
 import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js';
@@ -79,14 +78,27 @@ let newestMigration: number | undefined;
 
 /** True when the newest migration shipped with this code has been applied to the database. */
 export async function isMigrated(db: Db): Promise<boolean> {
-  // The folder ships with the code: read it once, not on every readiness probe.
-  newestMigration ??= Math.max(...readMigrationFiles({ migrationsFolder: MIGRATIONS_FOLDER }).map((m) => m.folderMillis));
+  // The journal ships with the code: read it once, not on every readiness probe. Its `when` is
+  // what drizzle's migrator records as a migration's created_at.
+  newestMigration ??= (JSON.parse(readFileSync(path.join(MIGRATIONS_FOLDER, 'meta', '_journal.json'), 'utf8')) as { entries: { when: number }[] }).entries.at(-1)!.when;
   const newest = newestMigration;
   const [row] = await queryRows<{ applied: string | null }>(
     db,
     sql`select max(created_at)::text as applied from drizzle.__drizzle_migrations /* isMigrated */`,
   );
   return Number(row?.applied ?? 0) >= newest;
+}
+
+/**
+ * Migrates unless the newest migration is already applied: drizzle's migrator reads and hashes
+ * every migration file and runs several statements, on every start's critical path; one query
+ * tells the usual case (a restart) apart. The migrator applies only migrations newer than the
+ * newest applied one, so skipping it then changes nothing. A database it cannot ask (no
+ * migrations table yet, or unreachable) goes to the migrator, which creates it or says why.
+ */
+async function migrateUnlessCurrent(db: Db, migrate: () => Promise<void>): Promise<void> {
+  if (await isMigrated(db).catch(() => false)) return;
+  await migrate();
 }
 
 export async function createDb(config: DbConfig): Promise<Database> {
@@ -130,7 +142,7 @@ async function createPglite({ dataDir, image, templateDir, thread, onLooseFiles 
     db,
     withDeadline: () => db,
     // One PGlite owns its data folder, so there is no other process to race with.
-    migrate: () => migratePglite(db as never, { migrationsFolder: MIGRATIONS_FOLDER }),
+    migrate: () => migrateUnlessCurrent(db, () => migratePglite(db as never, { migrationsFolder: MIGRATIONS_FOLDER })),
     // In-process: the subscription cannot be lost, so it is established once.
     listen: async (channel, onPayload, onListen) => {
       const unlisten = await client.listen(channel, onPayload);
