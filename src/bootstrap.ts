@@ -85,3 +85,29 @@ async function warnAboutUnreadableSecrets(database: Database, secretBox: SecretB
 export function describeDatabase(database: Database, config: Config): string {
   return database.kind === 'pglite' ? `embedded PGlite in ${config.DATA_DIR}` : 'PostgreSQL (DATABASE_URL)';
 }
+
+/**
+ * Runs `start` with SIGINT/SIGTERM handlers already installed: a signal that arrives while it
+ * runs waits for it to finish, then `stop` runs and the process exits 0. Resolves true once
+ * started, false when a signal came first (shutdown then owns the exit: say nothing more).
+ */
+export async function startUntilSignal(logger: Logger, start: () => Promise<void>, stop: () => Promise<void>): Promise<boolean> {
+  let starting: Promise<void> = Promise.resolve();
+  let stopping = false;
+  const shutdown = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info('shutting down', { signal });
+    await starting.catch(() => {});
+    await stop();
+    logger.info('stopped');
+    process.exit(0);
+  };
+  process.on('SIGINT', () => void shutdown('SIGINT'));
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+  starting = start();
+  await starting.catch((error: unknown) => {
+    if (!stopping) throw error;
+  });
+  return !stopping;
+}

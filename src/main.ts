@@ -1,5 +1,5 @@
 import type { Server } from 'node:http';
-import { describeDatabase, loadConfigOrExit, openRuntime } from './bootstrap.js';
+import { describeDatabase, loadConfigOrExit, openRuntime, startUntilSignal } from './bootstrap.js';
 import type { DeliveryWorker } from './delivery/delivery-worker.js';
 import type { AlertEvaluator } from './modules/alerts/alert-evaluator.js';
 
@@ -36,44 +36,32 @@ async function main(): Promise<void> {
     throw new Error(code === 'EADDRINUSE' ? `port ${config.PORT} on ${config.HOST} is already in use (set PORT)` : String(error));
   }
   // /ready answers from here on, so a signal can arrive before the worker and the evaluator have
-  // started: the handlers are installed now, and a shutdown waits for the start to finish first.
+  // started: a shutdown then waits for the start to finish first.
   let metricsServer: Server | null = null;
   let worker: DeliveryWorker | null = null;
   let evaluator: AlertEvaluator | null = null;
-  let starting: Promise<void> = Promise.resolve();
-  let stopping = false;
-  const shutdown = async (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    logger.info('shutting down', { signal });
-    await starting.catch(() => {});
-    // Requests in flight finish before the pool below closes; subscription streams are cut.
-    await server.close();
-    await evaluator?.stop(); // a pass in progress commits or rolls back; changes left wait in the database
-    metricsServer?.close();
-    await worker?.stop(); // stops claiming, finishes sends in flight, releases the rest
-    await app.dispose(); // closes the rate-limit store's Redis connection
-    await database.close();
-    logger.info('stopped');
-    process.exit(0);
-  };
-  process.on('SIGINT', () => void shutdown('SIGINT'));
-  process.on('SIGTERM', () => void shutdown('SIGTERM'));
-
-  starting = (async () => {
-    metricsServer = config.METRICS_PORT
-      ? await startMetricsServer(metrics, { port: config.METRICS_PORT, host: config.HOST, token: config.METRICS_TOKEN })
-      : null;
-    worker = config.DELIVERY_WORKER ? createWorker({ database, config, clock: systemClock, logger, secretBox, metrics }) : null;
-    await worker?.start();
-    evaluator = createEvaluator({ database, config, clock: systemClock, logger, secretBox });
-    await evaluator.start();
-  })();
-  // A signal during the start: shutdown() owns the exit, and nothing more is announced.
-  await starting.catch((error: unknown) => {
-    if (!stopping) throw error;
-  });
-  if (stopping) return;
+  const started = await startUntilSignal(
+    logger,
+    async () => {
+      metricsServer = config.METRICS_PORT
+        ? await startMetricsServer(metrics, { port: config.METRICS_PORT, host: config.HOST, token: config.METRICS_TOKEN })
+        : null;
+      worker = config.DELIVERY_WORKER ? createWorker({ database, config, clock: systemClock, logger, secretBox, metrics }) : null;
+      await worker?.start();
+      evaluator = createEvaluator({ database, config, clock: systemClock, logger, secretBox });
+      await evaluator.start();
+    },
+    async () => {
+      // Requests in flight finish before the pool below closes; subscription streams are cut.
+      await server.close();
+      await evaluator?.stop(); // a pass in progress commits or rolls back; changes left wait in the database
+      metricsServer?.close();
+      await worker?.stop(); // stops claiming, finishes sends in flight, releases the rest
+      await app.dispose(); // closes the rate-limit store's Redis connection
+      await database.close();
+    },
+  );
+  if (!started) return;
   const shownHost = config.HOST === '0.0.0.0' || config.HOST === '::' ? 'localhost' : config.HOST;
   logger.info('Alertwire is listening', {
     graphiql: `http://${shownHost}:${config.PORT}/graphql`,

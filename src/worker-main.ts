@@ -1,7 +1,7 @@
 // `npm run worker`: the delivery worker and the alert evaluator, to scale them apart from the API.
 import type { Server } from 'node:http';
 import { createEvaluator, createWorker } from './app.js';
-import { describeDatabase, loadConfigOrExit, openRuntime } from './bootstrap.js';
+import { describeDatabase, loadConfigOrExit, openRuntime, startUntilSignal } from './bootstrap.js';
 import { systemClock } from './clock.js';
 import type { DeliveryWorker } from './delivery/delivery-worker.js';
 import type { AlertEvaluator } from './modules/alerts/alert-evaluator.js';
@@ -18,41 +18,29 @@ async function main(): Promise<void> {
   let metricsServer: Server | null = null;
   let worker: DeliveryWorker | null = null;
   let evaluator: AlertEvaluator | null = null;
-  let starting: Promise<void> = Promise.resolve();
-  let stopping = false;
-  const shutdown = async (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    logger.info('shutting down', { signal });
-    await starting.catch(() => {});
-    metricsServer?.close();
-    await evaluator?.stop();
-    await worker?.stop();
-    await database.close();
-    logger.info('stopped');
-    process.exit(0);
-  };
-  process.on('SIGINT', () => void shutdown('SIGINT'));
-  process.on('SIGTERM', () => void shutdown('SIGTERM'));
-  if (database.kind === 'pglite') {
-    logger.warn('the embedded database belongs to one process: do not run this next to `npm start` on the same DATA_DIR; set DATABASE_URL to scale out');
-  }
-
-  starting = (async () => {
-    // The worker's attempt metrics live in this process: METRICS_PORT serves them.
-    metricsServer = config.METRICS_PORT
-      ? await startMetricsServer(metrics, { port: config.METRICS_PORT, host: config.HOST, token: config.METRICS_TOKEN })
-      : null;
-    worker = createWorker({ database, config, clock: systemClock, logger, secretBox, metrics });
-    await worker.start();
-    evaluator = createEvaluator({ database, config, clock: systemClock, logger, secretBox });
-    await evaluator.start();
-  })();
-  // A signal during the start: shutdown() owns the exit, and nothing more is announced.
-  await starting.catch((error: unknown) => {
-    if (!stopping) throw error;
-  });
-  if (stopping) return;
+  const started = await startUntilSignal(
+    logger,
+    async () => {
+      if (database.kind === 'pglite') {
+        logger.warn('the embedded database belongs to one process: do not run this next to `npm start` on the same DATA_DIR; set DATABASE_URL to scale out');
+      }
+      // The worker's attempt metrics live in this process: METRICS_PORT serves them.
+      metricsServer = config.METRICS_PORT
+        ? await startMetricsServer(metrics, { port: config.METRICS_PORT, host: config.HOST, token: config.METRICS_TOKEN })
+        : null;
+      worker = createWorker({ database, config, clock: systemClock, logger, secretBox, metrics });
+      await worker.start();
+      evaluator = createEvaluator({ database, config, clock: systemClock, logger, secretBox });
+      await evaluator.start();
+    },
+    async () => {
+      metricsServer?.close();
+      await evaluator?.stop();
+      await worker?.stop();
+      await database.close();
+    },
+  );
+  if (!started) return;
   logger.info('Alertwire delivery worker is running', {
     database: describeDatabase(database, config),
     webhookPrivateNetworks: config.WEBHOOK_ALLOW_PRIVATE_NETWORKS ? 'allowed' : 'blocked',
