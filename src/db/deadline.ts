@@ -58,25 +58,23 @@ export function answerWithin<T>(work: PromiseLike<T>, ms: number): Promise<T> {
  * so its outcome is unknown, as with any lost connection.
  */
 export function withDeadline(client: Sql, ms: number, commitMs: number): Sql {
+  return timed(client, 'begin', () => new Deadline(ms), commitMs);
+}
+
+/**
+ * `client` with its statements (`unsafe`) and its scopes (`begin` on the pool, `savepoint` in a
+ * transaction) on a deadline: a new one per call on the pool, the transaction's own inside it.
+ */
+function timed<C extends Sql | TransactionSql>(client: C, scope: 'begin' | 'savepoint', deadline: () => Deadline, commitMs: number): C {
   return new Proxy(client, {
     get(target, property, receiver) {
       if (property === 'unsafe') {
-        return (...args: Parameters<Sql['unsafe']>) => timedQuery(target.unsafe(...args), new Deadline(ms));
+        return (...args: Parameters<Sql['unsafe']>) => timedQuery(target.unsafe(...args), deadline());
       }
-      if (property === 'begin') return (...args: unknown[]) => scoped(target.begin.bind(target), args, new Deadline(ms), commitMs);
-      return Reflect.get(target, property, receiver);
-    },
-  });
-}
-
-/** The transaction's own client: its statements and savepoints share the transaction's deadline. */
-function timedTransaction(tx: TransactionSql, deadline: Deadline, commitMs: number): TransactionSql {
-  return new Proxy(tx, {
-    get(target, property, receiver) {
-      if (property === 'unsafe') {
-        return (...args: Parameters<TransactionSql['unsafe']>) => timedQuery(target.unsafe(...args), deadline);
+      if (property === scope) {
+        const open = Reflect.get(target, scope, receiver) as Open;
+        return (...args: unknown[]) => scoped(open.bind(target), args, deadline(), commitMs);
       }
-      if (property === 'savepoint') return (...args: unknown[]) => scoped(target.savepoint.bind(target), args, deadline, commitMs);
       return Reflect.get(target, property, receiver);
     },
   });
@@ -101,7 +99,7 @@ async function scoped(open: Open, args: unknown[], deadline: Deadline, commitMs:
       entered();
       try {
         deadline.check(); // BEGIN answered too late: the caller has gone, run nothing
-        const result = await fn(timedTransaction(tx, deadline, commitMs));
+        const result = await fn(timed(tx, 'savepoint', () => deadline, commitMs));
         deadline.check(); // a statement went unanswered: roll back even if the callback carried on
         return result;
       } finally {
