@@ -222,7 +222,16 @@ async function createPostgres(url: string): Promise<Database> {
     connect_timeout: CONNECT_TIMEOUT_SECONDS,
     connection: { statement_timeout: STATEMENT_TIMEOUT_MS },
   });
-  const timed = (ms: number) => drizzlePostgres(withDeadline(client, ms, BACKGROUND_DEADLINE_MS), { schema: tables }) as unknown as Db;
+  // One handle per deadline: what is cached per handle (prepared queries) is then cached once.
+  const handles = new Map<number, Db>();
+  const timed = (ms: number): Db => {
+    let db = handles.get(ms);
+    if (!db) {
+      db = drizzlePostgres(withDeadline(client, ms, BACKGROUND_DEADLINE_MS), { schema: tables }) as unknown as Db;
+      handles.set(ms, db);
+    }
+    return db;
+  };
   return {
     kind: 'postgres',
     db: timed(BACKGROUND_DEADLINE_MS),

@@ -1,5 +1,6 @@
 import { and, asc, desc, eq, inArray, isNotNull, isNull, lte, or, sql } from 'drizzle-orm';
 import type { Db } from '../db/client.js';
+import { preparedPerDb } from '../db/prepared.js';
 import { queryRows } from '../db/rows.js';
 import { webhookDeliveries } from '../db/tables.js';
 import { storedBodyText } from './attempt-details.js';
@@ -136,7 +137,7 @@ const uuidArray = (ids: string[]) => `{${ids.join(',')}}`;
  * The chosen ids are matched with `= any(array(…))`, not `in (…)`: the planner then fetches them
  * by primary key instead of hash-joining them against a scan of the whole table, history included.
  */
-function prepareClaim(db: Db) {
+const claimQuery = preparedPerDb((db: Db) => {
   const due = db
     .select({ id: webhookDeliveries.id })
     .from(webhookDeliveries)
@@ -158,9 +159,7 @@ function prepareClaim(db: Db) {
     .where(sql`${webhookDeliveries.id} = any(array(${due}))`)
     .returning()
     .prepare('claimDue');
-}
-
-const claimQueries = new WeakMap<Db, ReturnType<typeof prepareClaim>>();
+});
 
 /** Leases up to `limit` due deliveries; rows locked by another claim are skipped, not waited for. */
 export async function claimDue(
@@ -168,12 +167,7 @@ export async function claimDue(
   options: { owner: string; now: Date; leaseMs: number; limit: number; exclude?: string[]; excludeUsers?: string[] },
 ): Promise<DeliveryRow[]> {
   const { owner, now, leaseMs, limit, exclude = [], excludeUsers = [] } = options;
-  let claim = claimQueries.get(db);
-  if (!claim) {
-    claim = prepareClaim(db);
-    claimQueries.set(db, claim);
-  }
-  const rows = await claim.execute({
+  const rows = await claimQuery(db).execute({
     owner,
     // Placeholders reach the driver as they are (no column encoding): timestamps go as ISO text.
     now: now.toISOString(),

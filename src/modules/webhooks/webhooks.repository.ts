@@ -1,5 +1,6 @@
 import { and, asc, eq, getTableColumns, gte, inArray, lte, sql } from 'drizzle-orm';
 import type { Db } from '../../db/client.js';
+import { preparedPerDb } from '../../db/prepared.js';
 import { queryRows } from '../../db/rows.js';
 import { webhooks } from '../../db/tables.js';
 
@@ -40,16 +41,15 @@ export type DisableRule = { gone: true; url: string } | { gone: false; minFailur
 const ACTIVE = { isActive: true, disabledAt: null, disabledReason: null, consecutiveFailures: 0, failingSince: null };
 const NO_ROTATION = { previousSecretCiphertext: null, previousSecretKeyId: null, previousSecretExpiresAt: null, secretRotatedAt: null };
 
-const prepareFindByUser = (db: Db) =>
-  db.select().from(webhooks).where(eq(webhooks.userId, sql.placeholder('userId'))).prepare('webhookByUser');
+// The `webhook` field reads this on every request.
+const findByUserQuery = preparedPerDb((db) =>
+  db.select().from(webhooks).where(eq(webhooks.userId, sql.placeholder('userId'))).prepare('webhookByUser'),
+);
 
 export function webhooksRepository(db: Db) {
-  // The `webhook` field reads this on every request: the query is built once, not per call.
-  let findByUserQuery: ReturnType<typeof prepareFindByUser> | undefined;
   return {
     async findByUser(userId: string): Promise<WebhookRow | undefined> {
-      findByUserQuery ??= prepareFindByUser(db);
-      const [row] = await findByUserQuery.execute({ userId });
+      const [row] = await findByUserQuery(db).execute({ userId });
       return row;
     },
 
