@@ -5,11 +5,10 @@
 // `DATABASE_URL=postgres://… npm run bench:api`; results → RESULTS.md.
 import { fork, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
-import { recordedOn, replaceSection } from './results-file.js';
+import { cpuSeconds, recordedOn, replaceSection } from './results-file.js';
 import { createTestDatabaseSource } from '../test/helpers/test-database.js';
 
 const adminUrl = process.env.DATABASE_URL;
@@ -54,12 +53,6 @@ interface Run {
   non2xx: number;
   /** CPU the server process used per answered request (all its threads), in µs. */
   cpuPerRequest: number;
-}
-
-/** CPU seconds the process has used, all its threads together (Linux /proc; clock ticks of 10 ms). */
-function cpuSeconds(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / 100;
 }
 
 async function load(port: number, apiKey: string, query: string, seconds = SECONDS, pid?: number): Promise<Run> {

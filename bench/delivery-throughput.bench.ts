@@ -8,7 +8,7 @@
 // profiles the batch-50 worker phase only (node:inspector), skips batch 1 and records nothing;
 // sum it with bench/cpu-profile-summary.mjs.
 import { randomUUID } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fork } from 'node:child_process';
@@ -25,6 +25,7 @@ import { signatureHeaders } from '../src/delivery/signature.js';
 import { createLogger } from '../src/logger.js';
 import { PGLITE_TEMPLATE_DIR } from '../src/package-files.js';
 import { createTestDatabaseSource, type TestDatabaseSource } from '../test/helpers/test-database.js';
+import { replaceSection } from './results-file.js';
 import { BENCH_WORKER_CONFIG, enqueuePings } from './worker-setup.js';
 
 const N = Number(process.env.BENCH_DELIVERIES ?? 4000);
@@ -34,17 +35,6 @@ const ENDPOINTS = Number(process.env.BENCH_ENDPOINTS ?? 16);
 const PHASE_LIMIT_MS = 60_000;
 const PROFILE_FILE = process.env.BENCH_CPU_PROFILE;
 const SECRET = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';
-const RESULTS_HEADER = `# Delivery throughput
-
-\`npm run bench\` (bench/delivery-throughput.bench.ts) measures, in one run, deliveries per second
-of the worker to a local receiver (127.0.0.1, answering 200 at once, in a process of its own so
-that it shares no event loop with the sender under test) against a raw
-\`undici.request\` POST loop at the same concurrency to the same receiver. The worker's numbers
-include everything a real delivery does: claim under a lease, both signatures, the send, the
-attempt row, the status update and its NOTIFY. The endpoint lookup is a constant function here
-(the app's looks up the webhook row). Each backend's section is replaced by its latest run
-(\`DATABASE_URL\` set: PostgreSQL). Goal: the worker at ≥ 0.7 of the raw loop.
-`;
 
 type ReceiverMessage = { type: 'listening'; port: number } | { type: 'armed' } | { type: 'reached'; received: number };
 const receiver = fork(fileURLToPath(new URL('receiver-process.mjs', import.meta.url)), { execArgv: [] });
@@ -189,8 +179,9 @@ const backend = database.kind === 'pglite' ? 'PGlite (DATA_DIR, worker thread)' 
 /** Replaces this backend's section of RESULTS.md with this run's figures. */
 function recordResults(raw: Phase, batch50: Phase, batch1: Phase): void {
   const row = (name: string, p: Phase) => `| ${name} | ${p.rate.toFixed(0)} | ${(p.rate / raw.rate).toFixed(2)} | ${p.cpuUs.toFixed(0)} |`;
-  const section = `<!-- ${backend} -->
-## ${backend}
+  replaceSection(
+    backend,
+    `## ${backend}
 
 Recorded by \`npm run bench\` on ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC: ${N} deliveries,
 concurrency ${CONCURRENCY}, Node ${process.version}. CPU: the sending process's, per delivery.
@@ -202,13 +193,8 @@ ${row('worker, claim batch 50', batch50)}
 ${row('worker, claim batch 1', batch1)}
 
 Claim batch 50 vs 1: ${(batch50.rate / batch1.rate).toFixed(2)} ×.
-<!-- end ${backend} -->
-`;
-  const file = new URL('RESULTS.md', import.meta.url);
-  const previous = existsSync(file) ? readFileSync(file, 'utf8') : RESULTS_HEADER;
-  const pattern = new RegExp(`<!-- ${backend.replace(/[()]/g, '\\$&')} -->[\\s\\S]*?<!-- end [^>]* -->\\n`);
-  const results = pattern.test(previous) ? previous.replace(pattern, section) : `${previous.trimEnd()}\n\n${section}`;
-  writeFileSync(file, results);
+`,
+  );
 }
 
 try {

@@ -24,7 +24,6 @@ const LOADED_SECONDS = Number(process.env.BENCH_FAIRNESS_SECONDS ?? 180);
 const BASELINE_SECONDS = 30;
 const UNFAIR_SECONDS = 60;
 
-const DEFAULTS = BENCH_WORKER_CONFIG;
 
 async function listen(handler: Parameters<typeof createServer>[1]): Promise<{ server: Server; url: string }> {
   const server = createServer(handler);
@@ -121,9 +120,9 @@ try {
   const backend = database.kind === 'pglite' ? 'PGlite (in memory)' : 'PostgreSQL';
   console.log(`fairness bench on ${backend}`);
   const rows = [
-    await phase('healthy tenant alone', BASELINE_SECONDS, DEFAULTS, false),
-    await phase('2 hanging + 1 healthy, defaults (cap 4, breaker)', LOADED_SECONDS, DEFAULTS, true),
-    await phase('2 hanging + 1 healthy, no cap, no breaker (as before)', UNFAIR_SECONDS, { ...DEFAULTS, endpointConcurrency: 16, endpointBreakerFailures: 1000 }, true),
+    await phase('healthy tenant alone', BASELINE_SECONDS, BENCH_WORKER_CONFIG, false),
+    await phase('2 hanging + 1 healthy, defaults (cap 4, breaker)', LOADED_SECONDS, BENCH_WORKER_CONFIG, true),
+    await phase('2 hanging + 1 healthy, no cap, no breaker (as before)', UNFAIR_SECONDS, { ...BENCH_WORKER_CONFIG, endpointConcurrency: 16, endpointBreakerFailures: 1000 }, true),
   ];
   console.log('| phase | s | healthy sent | delivered | p50 ms | p99 ms | max ms |');
   console.log('|---|---:|---:|---:|---:|---:|---:|');

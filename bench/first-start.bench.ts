@@ -1,12 +1,12 @@
 // Time from spawning the server to the first 200 from GET /ready, on a fresh DATA_DIR and on
 // the same DATA_DIR again. `npm run bench:start` (builds first if needed); results → RESULTS.md.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { recordedOn, replaceSection } from './results-file.js';
+import { cpuSeconds, recordedOn, replaceSection } from './results-file.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
@@ -19,12 +19,6 @@ function freePort(): Promise<number> {
       probe.close(() => resolve(port));
     });
   });
-}
-
-/** CPU seconds the process has used, all its threads together (Linux /proc; clock ticks of 10 ms). */
-function cpuSeconds(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / 100;
 }
 
 /** Wall time to the first 200 from /ready, and the CPU the process had used by then. */

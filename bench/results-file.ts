@@ -17,3 +17,9 @@ export function recordedOn(): string {
   const when = new Date().toISOString().slice(0, 16).replace('T', ' ');
   return `${when} UTC, Node ${process.version}, 1-minute load average ${loadavg()[0]!.toFixed(1)} on ${availableParallelism()} cores`;
 }
+
+/** CPU seconds a process has used, all its threads together (Linux /proc; clock ticks of 10 ms). */
+export function cpuSeconds(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}

@@ -1,9 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { movableClock } from './helpers/clock.js';
 import { createOutageFixture, type OutageFixture } from './helpers/outage.js';
-import type { PrivatePostgres } from './helpers/private-services.js';
-import { eventually, type Receiver } from './helpers/receiver.js';
-import type { TestApp } from './helpers/test-app.js';
+import { eventually } from './helpers/receiver.js';
 import { timed } from './helpers/timed.js';
 
 // A PostgreSQL of this file's own, stopped and started again. On the PGlite run too: an
@@ -11,18 +9,14 @@ import { timed } from './helpers/timed.js';
 const LEASE_MS = 20_000;
 const clock = movableClock();
 let fixture: OutageFixture;
-let pg: PrivatePostgres;
-let t: TestApp;
-let receiver: Receiver;
-let letGo: () => void;
 beforeAll(async () => {
   fixture = await createOutageFixture({ clock, env: { DELIVERY_LEASE_MS: String(LEASE_MS), WEBHOOK_TIMEOUT_MS: '10000' } });
-  ({ pg, t, receiver, letGo } = fixture);
-}, 120_000);
+});
 afterAll(() => fixture?.close());
 
 describe('a PostgreSQL outage', () => {
   it('answers 503 + Retry-After within 2 s (ready: within 1 s), and delivers confirmed enqueues after recovery', async () => {
+    const { pg, t, receiver, letGo } = fixture;
     const { apiKey } = await t.register();
     await t.gql(`mutation($input: SetWebhookInput!) { setWebhook(input: $input) { __typename } }`, {
       apiKey,

@@ -26,7 +26,7 @@ beforeAll(async () => {
       WEBHOOK_TIMEOUT_MS: '10000',
     },
   });
-}, 120_000);
+});
 afterAll(() => fixture?.close());
 
 const WEBHOOK = `{ webhook { url } }`;
@@ -92,7 +92,7 @@ describe('a PostgreSQL that stops answering (SIGSTOP)', () => {
     await eventually(async () => expect((await t.app.fetch('http://127.0.0.1/ready')).status).toBe(200));
     expect((await t.gql(WEBHOOK, { apiKey })).body).toEqual({ data: { webhook: { url: receiver.url } } });
     // The register cut by its deadline ran nothing once the server answered: the email is still free.
-    await settled(fixture.t);
+    await settled(t);
     expect((await t.gql(REGISTER_LATE)).body.data?.register.apiKey).toEqual(expect.any(String));
 
     // The first attempt's result was lost with the connection: its lease runs out and it is sent again.
@@ -124,7 +124,7 @@ describe('a PostgreSQL that stops answering (SIGSTOP)', () => {
     } finally {
       pg.thaw();
     }
-    await settled(fixture.t);
+    await settled(t);
     expect(await queryRows(t.database.db, sql`select n from stall_probe`)).toEqual([]);
     // The pool works again, and so do transactions.
     await t.database.withDeadline(300).transaction((tx) => tx.execute(sql`insert into stall_probe values (3)`));
