@@ -17,12 +17,7 @@ afterAll(() => fixture?.close());
 describe('a PostgreSQL outage', () => {
   it('answers 503 + Retry-After within 2 s (ready: within 1 s), and delivers confirmed enqueues after recovery', async () => {
     const { pg, t, receiver, letGo } = fixture;
-    const { apiKey } = await t.register();
-    await t.gql(`mutation($input: SetWebhookInput!) { setWebhook(input: $input) { __typename } }`, {
-      apiKey,
-      variables: { input: { url: receiver.url } },
-    });
-    await t.startWorker();
+    const apiKey = await fixture.subscriber();
     const ping = await t.gql(`mutation { sendTestWebhook { ... on SendTestWebhookSuccess { delivery { id } } } }`, { apiKey });
     const id: string = ping.body.data!.sendTestWebhook.delivery.id;
     await receiver.waitFor(1);

@@ -47,12 +47,7 @@ async function settled(t: TestApp): Promise<void> {
 describe('a PostgreSQL that stops answering (SIGSTOP)', () => {
   it('answers 503 + Retry-After within 2 s (ready: within 1 s, with every connection stuck), serves again after SIGCONT and delivers what was confirmed', async () => {
     const { pg, t, receiver, letGo } = fixture;
-    const { apiKey } = await t.register();
-    await t.gql(`mutation($input: SetWebhookInput!) { setWebhook(input: $input) { __typename } }`, {
-      apiKey,
-      variables: { input: { url: receiver.url } },
-    });
-    await t.startWorker();
+    const apiKey = await fixture.subscriber();
     const first: string = (await t.gql(PING, { apiKey })).body.data!.sendTestWebhook.delivery.id;
     await receiver.waitFor(1);
     const second: string = (await t.gql(PING, { apiKey })).body.data!.sendTestWebhook.delivery.id;

@@ -11,6 +11,8 @@ export interface OutageFixture {
   /** Holds its first request until letGo(), answers 200. */
   receiver: Receiver;
   letGo(): void;
+  /** Registers a user whose webhook is the receiver and starts the worker; the user's API key. */
+  subscriber(): Promise<string>;
   close(): Promise<void>;
 }
 
@@ -26,6 +28,15 @@ export async function createOutageFixture(options: { clock: Clock; env: Record<s
     t,
     receiver,
     letGo,
+    async subscriber() {
+      const { apiKey } = await t.register();
+      await t.gql(`mutation($input: SetWebhookInput!) { setWebhook(input: $input) { __typename } }`, {
+        apiKey,
+        variables: { input: { url: receiver.url } },
+      });
+      await t.startWorker();
+      return apiKey;
+    },
     async close() {
       pg.thaw();
       letGo();
