@@ -1,6 +1,8 @@
 import { isNotNull } from 'drizzle-orm';
 import { createDb, type Database } from './db/client.js';
 import { describeConnectError } from './db/connect-errors.js';
+import { restrictNewFiles } from './db/data-dir.js';
+import type { EmbeddedStart } from './db/embedded-start.js';
 import { PGLITE_TEMPLATE_DIR } from './package-files.js';
 import { webhooks } from './db/tables.js';
 import { ConfigError, parseEnv, type Config } from './env.js';
@@ -26,17 +28,21 @@ export interface Runtime {
   secretBox: SecretBox;
 }
 
-/** What both entry points (API and worker) start from: a migrated database and the secret key. */
-export async function openRuntime(config: Config, logger: Logger = createLogger(config.LOG_LEVEL)): Promise<Runtime> {
-  if (!config.DATABASE_URL) {
-    // Files the embedded database creates while running (new relations, WAL) are owner-only too.
-    process.umask(0o077);
-  }
+/**
+ * What both entry points (API and worker) start from: a migrated database and the secret key.
+ * `started`: the embedded database, already starting on this config's DATA_DIR (main.ts).
+ */
+export async function openRuntime(
+  config: Config,
+  { logger = createLogger(config.LOG_LEVEL), started }: { logger?: Logger; started?: EmbeddedStart | undefined } = {},
+): Promise<Runtime> {
+  if (!config.DATABASE_URL) restrictNewFiles();
   const database = await createDb({
     databaseUrl: config.DATABASE_URL,
     dataDir: config.DATA_DIR,
     templateDir: PGLITE_TEMPLATE_DIR,
     thread: true,
+    started,
     onLooseFiles: (paths) =>
       logger.warn('DATA_DIR held files other users could read or write; they are owner-only now (0700/0600)', {
         dataDir: config.DATA_DIR,

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { DEFAULT_DATA_DIR } from './db/data-dir.js';
 
 const bool = (name: string) =>
   z.string().transform((value, ctx) => {
@@ -100,7 +101,7 @@ const EnvSchema = z.object({
   PORT: int('PORT', 0, 65535, 'a port number').default(4000),
   HOST: z.string().min(1).default('0.0.0.0'),
   DATABASE_URL: optional(url('DATABASE_URL', ['postgres:', 'postgresql:'])),
-  DATA_DIR: z.string().min(1).default('./.data'),
+  DATA_DIR: z.string().min(1).default(DEFAULT_DATA_DIR),
   DATABASE_REQUEST_TIMEOUT_MS: int('DATABASE_REQUEST_TIMEOUT_MS', 100, 60_000).default(1500),
   ADMIN_API_KEY: optional(z.string().min(16, { message: 'ADMIN_API_KEY must be at least 16 characters' })),
   SECRET_ENCRYPTION_KEY: optional(encryptionKey('SECRET_ENCRYPTION_KEY')),

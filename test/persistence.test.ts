@@ -87,7 +87,7 @@ describe('start-up', () => {
       SECRET_ENCRYPTION_KEY: Buffer.alloc(32, 3).toString('base64'),
       ...(source.url ? { DATABASE_URL: source.url } : {}),
     });
-    const runtime = await openRuntime(config, createLogger('warn', (l) => lines.push(l)));
+    const runtime = await openRuntime(config, { logger: createLogger('warn', (l) => lines.push(l)) });
     await runtime.database.close();
     await source.destroy();
     const warning = lines.map((l) => JSON.parse(l)).find((e) => e.msg.includes('not configured'));

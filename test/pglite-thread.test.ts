@@ -1,9 +1,10 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { eq, sql } from 'drizzle-orm';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createDb } from '../src/db/client.js';
+import { startEmbedded } from '../src/db/embedded-start.js';
 import { isUniqueViolation } from '../src/db/errors.js';
 import { queryRows } from '../src/db/rows.js';
 import { users } from '../src/db/tables.js';
@@ -67,5 +68,18 @@ describe('the embedded database in a worker thread', () => {
     } finally {
       await database.close();
     }
+  });
+
+  // npm start starts the thread before the app loads and adopts it later (src/main.ts): a thread
+  // that failed in between must fail the start with its reason, not end the process or hang.
+  it('a thread that failed before it was adopted fails the open and releases the folder', async () => {
+    const dataDir = mkdtempSync(path.join(tmpdir(), 'alertwire-thread-'));
+    dirs.push(dataDir);
+    const notAStore = path.join(dataDir, 'not-a-store');
+    writeFileSync(notAStore, 'x');
+    const started = startEmbedded({ dataDir: path.join(dataDir, 'data'), templateDir: notAStore });
+    expect(await started.thread.stopped).toBeInstanceOf(Error);
+    await expect(createDb({ started })).rejects.toThrow();
+    expect(existsSync(path.join(dataDir, 'data', 'pgdata.lock'))).toBe(false);
   });
 });

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -11,8 +11,11 @@ const dirs: string[] = [];
 afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
 
 /** `npm start`'s entry point (or `npm start` itself) in a process of its own, on a fresh embedded database. */
-function startServer(port: number, command = [process.execPath, compiled('src/main.ts')]) {
-  const dataDir = mkdtempSync(path.join(tmpdir(), 'alertwire-start-'));
+function startServer(
+  port: number | string,
+  command = [process.execPath, compiled('src/main.ts')],
+  dataDir = mkdtempSync(path.join(tmpdir(), 'alertwire-start-')),
+) {
   dirs.push(dataDir);
   const child = spawn(command[0]!, command.slice(1), {
     cwd: repositoryRoot,
@@ -105,5 +108,29 @@ describe('npm start', () => {
     } finally {
       blocker.close();
     }
+  });
+
+  // The embedded database starts before the configuration is read (src/main.ts): what the
+  // configuration or the folder's owner says must still come out as before, and nothing is left.
+  it('a configuration error ends the start with its one line and leaves no lock in DATA_DIR', async () => {
+    const server = startServer('not-a-port');
+    expect(await server.exited).toBe(1);
+    expect(server.output().stderr).toMatch(/^Configuration error: .*PORT/);
+    expect(existsSync(path.join(server.dataDir, 'pgdata.lock'))).toBe(false);
+  });
+
+  it('a second server on the same DATA_DIR fails with one clear line and leaves the first one serving', async () => {
+    const port = await freePort();
+    const first = startServer(port);
+    await first.until('Alertwire is listening');
+    const second = startServer(await freePort(), undefined, first.dataDir);
+    expect(await second.exited).toBe(1);
+    expect(second.output().stderr.trim()).toBe(
+      `Alertwire failed to start: The embedded database in ${first.dataDir} is in use by process ${first.child.pid}: stop it first, or set DATABASE_URL so several processes share a PostgreSQL`,
+    );
+    expect(readFileSync(path.join(first.dataDir, 'pgdata.lock'), 'utf8')).toBe(String(first.child.pid));
+    expect((await fetch(`http://127.0.0.1:${port}/ready`)).status).toBe(200);
+    first.child.kill('SIGTERM');
+    expect(await first.exited).toBe(0);
   });
 });

@@ -1,4 +1,4 @@
-import { cpSync, existsSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { sql } from 'drizzle-orm';
@@ -8,9 +8,11 @@ import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator';
 import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js';
 import { migrate as migratePostgres } from 'drizzle-orm/postgres-js/migrator';
 import postgres from 'postgres';
-import { isFreshPgdata, prepareDataDir, tightenDataDir } from './data-dir.js';
+import { claimDataDir, tightenDataDir, type ClaimedDataDir } from './data-dir.js';
 import { withDeadline } from './deadline.js';
+import { startEmbedded, type EmbeddedStart } from './embedded-start.js';
 import { openPgliteThread } from './pglite-thread.js';
+import { PGLITE_POSTGRESQL_CONF } from './pglite-thread-start.js';
 import { queryRows } from './rows.js';
 import { MIGRATIONS_FOLDER } from '../package-files.js';
 import { tables, type Tables } from './tables.js';
@@ -58,6 +60,8 @@ export interface DbConfig {
    * and webhook sends on the main thread, and its start overlaps the app's module loading.
    */
   thread?: boolean | undefined;
+  /** The embedded database already on its way up (startEmbedded): adopted instead of started here. */
+  started?: EmbeddedStart | undefined;
   /** Told of files in dataDir that were open to other users (they are made owner-only at start). */
   onLooseFiles?: (paths: string[]) => void;
 }
@@ -65,9 +69,6 @@ export interface DbConfig {
 // Any constant works; it only has to be the same in every Alertwire process.
 const MIGRATION_LOCK_KEY = 7_242_001;
 
-// PostgreSQL's default 128 MB buffer cache is WASM memory that an idle embedded server keeps
-// resident; the quickstart's data fits a smaller one (bench/RESULTS.md, idle RSS).
-const PGLITE_OPTIONS = { postgresqlconf: ['shared_buffers=32MB'] };
 const CONNECT_TIMEOUT_SECONDS = 1;
 const STATEMENT_TIMEOUT_MS = 5000;
 // Background work only has to notice a server that never answers: far above statement_timeout,
@@ -105,37 +106,35 @@ export async function createDb(config: DbConfig): Promise<Database> {
   return config.databaseUrl ? createPostgres(config.databaseUrl) : createPglite(config);
 }
 
-async function createPglite({ dataDir, image, templateDir, thread, onLooseFiles }: DbConfig): Promise<Database> {
+async function createPglite({ dataDir, image, templateDir, thread, started, onLooseFiles }: DbConfig): Promise<Database> {
   let client: PGlite;
-  let unlock = () => {};
-  let pgdata: string | undefined;
-  let template: string | undefined;
-  if (dataDir) {
-    prepareDataDir(dataDir);
-    unlock = lockDataDir(dataDir);
-    const loose = tightenDataDir(dataDir);
-    if (loose.length > 0) onLooseFiles?.(loose);
-    pgdata = path.join(dataDir, 'pgdata');
-    const fresh = isFreshPgdata(pgdata);
-    if (fresh && !image && templateDir && existsSync(templateDir)) template = templateDir;
-    if (!fresh) image = undefined;
-  }
-  try {
-    if (thread) {
-      // The thread copies the template itself: a thousand file creations off the main thread.
-      client = await openPgliteThread({ dataDir: pgdata, loadDataDir: image, templateDir: template, ...PGLITE_OPTIONS });
-    } else {
-      if (template) copyTemplate(template, pgdata!);
-      const options = { ...PGLITE_OPTIONS, ...(image ? { loadDataDir: image } : {}) };
-      client = pgdata ? new PGlite(pgdata, options) : new PGlite(options);
-      await client.waitReady;
+  let folder: ClaimedDataDir | undefined;
+  if (thread || started) {
+    const start = started ?? startEmbedded({ dataDir, templateDir, image: image && new Uint8Array(await image.arrayBuffer()) });
+    folder = start.folder;
+    try {
+      client = await openPgliteThread(start.thread);
+    } catch (error) {
+      folder?.release();
+      throw error;
     }
-    // A fresh store's files (initdb, the image or the template) are written with the process umask.
-    if (dataDir) tightenDataDir(dataDir);
-  } catch (error) {
-    unlock();
-    throw error;
+  } else {
+    folder = dataDir ? claimDataDir(dataDir) : undefined;
+    try {
+      const fresh = folder?.fresh ?? true;
+      if (folder?.fresh && !image && templateDir && existsSync(templateDir)) copyTemplate(templateDir, folder.pgdata);
+      const options = { postgresqlconf: PGLITE_POSTGRESQL_CONF, ...(image && fresh ? { loadDataDir: image } : {}) };
+      client = folder ? new PGlite(folder.pgdata, options) : new PGlite(options);
+      await client.waitReady;
+    } catch (error) {
+      folder?.release();
+      throw error;
+    }
   }
+  if (folder && folder.looseFiles.length > 0) onLooseFiles?.(folder.looseFiles);
+  // A new store's files (initdb, the image or the template), and those PostgreSQL made at start,
+  // were written with the process umask.
+  if (folder) tightenDataDir(folder.dataDir);
   const db = drizzlePglite(client, { schema: tables }) as unknown as Db;
   return {
     kind: 'pglite',
@@ -153,7 +152,7 @@ async function createPglite({ dataDir, image, templateDir, thread, onLooseFiles 
       try {
         await client.close();
       } finally {
-        unlock();
+        folder?.release();
       }
     },
   };
@@ -165,52 +164,6 @@ function copyTemplate(templateDir: string, pgdata: string): void {
   rmSync(partial, { recursive: true, force: true });
   cpSync(templateDir, partial, { recursive: true });
   renameSync(partial, pgdata);
-}
-
-class DataDirInUse extends Error {
-  override name = 'DataDirInUse';
-}
-
-/**
- * PGlite does not lock its folder, and two processes writing one folder corrupt it. A pid file
- * makes the second opener fail with a clear message; a file left by a dead process is taken over.
- */
-function lockDataDir(dataDir: string): () => void {
-  const file = path.resolve(dataDir, 'pgdata.lock');
-  for (let tries = 0; tries < 2; tries++) {
-    try {
-      writeFileSync(file, String(process.pid), { flag: 'wx', mode: 0o600 });
-      heldLocks.add(file);
-      return () => {
-        heldLocks.delete(file);
-        rmSync(file, { force: true });
-      };
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-      const pid = Number(readFileSync(file, 'utf8'));
-      // Our own pid in a file we did not write: a container restarted with the same pid.
-      const held = pid === process.pid ? heldLocks.has(file) : isAlive(pid);
-      if (held) {
-        throw new DataDirInUse(
-          `The embedded database in ${dataDir} is in use by process ${pid}: stop it first, or set DATABASE_URL so several processes share a PostgreSQL`,
-        );
-      }
-      rmSync(file, { force: true });
-    }
-  }
-  throw new DataDirInUse(`Could not lock the embedded database in ${dataDir}`);
-}
-
-const heldLocks = new Set<string>();
-
-function isAlive(pid: number): boolean {
-  if (!Number.isInteger(pid) || pid <= 0) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 async function createPostgres(url: string): Promise<Database> {

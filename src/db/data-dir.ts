@@ -1,5 +1,8 @@
-import { chmodSync, existsSync, lstatSync, mkdirSync, readdirSync } from 'node:fs';
+import { chmodSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+
+/** DATA_DIR when the environment does not set it. */
+export const DEFAULT_DATA_DIR = './.data';
 
 /** The embedded database's folder holds API-key hashes and the secret key: owner only. */
 const DIR_MODE = 0o700;
@@ -13,7 +16,7 @@ class DataDirInvalid extends Error {
  * Makes DATA_DIR (0700) if needed and refuses a `pgdata` that is not empty yet lacks PG_VERSION:
  * PGlite would initialise it again and serve an empty database over the damaged one.
  */
-export function prepareDataDir(dataDir: string): void {
+function prepareDataDir(dataDir: string): void {
   mkdirSync(dataDir, { recursive: true, mode: DIR_MODE });
   const pgdata = path.join(dataDir, 'pgdata');
   if (!existsSync(pgdata)) return;
@@ -43,6 +46,85 @@ export function tightenDataDir(dataDir: string): string[] {
 }
 
 /** True when `pgdata` has no store yet (missing or empty): an image may be loaded into it. */
-export function isFreshPgdata(pgdata: string): boolean {
+function isFreshPgdata(pgdata: string): boolean {
   return !existsSync(pgdata) || readdirSync(pgdata).length === 0;
+}
+
+/** Files the embedded database creates while running (new relations, WAL) are owner-only too. */
+export function restrictNewFiles(): void {
+  process.umask(0o077);
+}
+
+/** A DATA_DIR this process holds: made, locked and tightened, its store not opened yet. */
+export interface ClaimedDataDir {
+  readonly dataDir: string;
+  readonly pgdata: string;
+  /** No store yet: it is made from an image, the template or initdb. */
+  readonly fresh: boolean;
+  /** Paths that were open to other users; they are owner-only now. */
+  readonly looseFiles: string[];
+  release(): void;
+}
+
+export function claimDataDir(dataDir: string): ClaimedDataDir {
+  prepareDataDir(dataDir);
+  const release = lockDataDir(dataDir);
+  try {
+    const looseFiles = tightenDataDir(dataDir);
+    const pgdata = path.join(dataDir, 'pgdata');
+    return { dataDir, pgdata, fresh: isFreshPgdata(pgdata), looseFiles, release };
+  } catch (error) {
+    release();
+    throw error;
+  }
+}
+
+class DataDirInUse extends Error {
+  override name = 'DataDirInUse';
+}
+
+/**
+ * PGlite does not lock its folder, and two processes writing one folder corrupt it. A pid file
+ * makes the second opener fail with a clear message; a file left by a dead process is taken over.
+ */
+function lockDataDir(dataDir: string): () => void {
+  const file = path.resolve(dataDir, 'pgdata.lock');
+  for (let tries = 0; tries < 2; tries++) {
+    try {
+      writeFileSync(file, String(process.pid), { flag: 'wx', mode: 0o600 });
+      heldLocks.add(file);
+      let held = true;
+      // Once only: a second call must not remove a lock another opener has taken since.
+      return () => {
+        if (!held) return;
+        held = false;
+        heldLocks.delete(file);
+        rmSync(file, { force: true });
+      };
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      const pid = Number(readFileSync(file, 'utf8'));
+      // Our own pid in a file we did not write: a container restarted with the same pid.
+      const held = pid === process.pid ? heldLocks.has(file) : isAlive(pid);
+      if (held) {
+        throw new DataDirInUse(
+          `The embedded database in ${dataDir} is in use by process ${pid}: stop it first, or set DATABASE_URL so several processes share a PostgreSQL`,
+        );
+      }
+      rmSync(file, { force: true });
+    }
+  }
+  throw new DataDirInUse(`Could not lock the embedded database in ${dataDir}`);
+}
+
+const heldLocks = new Set<string>();
+
+function isAlive(pid: number): boolean {
+  if (!Number.isInteger(pid) || pid <= 0) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }

@@ -1,7 +1,7 @@
-import { createRequire } from 'node:module';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import { messages, Mutex, type PGlite } from '@electric-sql/pglite';
 import { PGliteWorker } from '@electric-sql/pglite/worker';
+import type { PgliteThread } from './pglite-thread-start.js';
 
 /**
  * PGlite is PostgreSQL compiled to WASM: every query is CPU work on the thread that runs it. On
@@ -25,54 +25,9 @@ interface NotificationEvent {
   notification: { channel: string; payload: string };
 }
 
-// CommonJS in an eval'd worker: it needs no file of its own, so tsx, vitest and dist/ all run it.
-const THREAD_SOURCE = `
-const { parentPort, workerData } = require('node:worker_threads');
-const fs = require('node:fs');
-const { PGlite } = require(workerData.pglitePath);
-if (workerData.templateDir) {
-  // copyTemplate() of client.ts, here because this thread cannot load an ES module on Node 20.
-  const partial = workerData.dataDir + '.partial';
-  fs.rmSync(partial, { recursive: true, force: true });
-  fs.cpSync(workerData.templateDir, partial, { recursive: true });
-  fs.renameSync(partial, workerData.dataDir);
-}
-const options = { postgresqlconf: workerData.postgresqlconf };
-if (workerData.loadDataDir) options.loadDataDir = new Blob([workerData.loadDataDir]);
-const pg = workerData.dataDir ? new PGlite(workerData.dataDir, options) : new PGlite(options);
-pg.onNotification((channel, payload) => parentPort.postMessage({ notification: { channel, payload } }));
-const methods = {
-  ready: () => pg.waitReady.then(() => null),
-  execProtocolStream: (message) => pg.execProtocolStream(message, { syncToFs: false }),
-  syncToFs: () => pg.syncToFs(),
-  close: () => pg.close(),
-};
-parentPort.on('message', async ({ id, method, args }) => {
-  try {
-    parentPort.postMessage({ id, result: await methods[method](...args) });
-  } catch (error) {
-    const fields = {};
-    for (const key of Object.keys(error)) if (typeof error[key] !== 'function') fields[key] = error[key];
-    parentPort.postMessage({ id, error: { message: String(error && error.message), fields } });
-  }
-});
-`;
-
-export interface PgliteThreadOptions {
-  /** Data folder (absent: in memory). */
-  dataDir?: string | undefined;
-  /** A data-dir image to start an empty store from. */
-  loadDataDir?: Blob | undefined;
-  /** A closed store to copy into the new `dataDir` first (the thread copies it). */
-  templateDir?: string | undefined;
-  /** postgresql.conf lines, as PGlite's own option. */
-  postgresqlconf?: string[] | undefined;
-}
-
-/** Opens PGlite in a worker thread; resolves once it answers queries. */
-export async function openPgliteThread(options: PgliteThreadOptions): Promise<PGlite> {
-  const image = options.loadDataDir ? new Uint8Array(await options.loadDataDir.arrayBuffer()) : undefined;
-  const client = new PgliteThreadClient({ dataDir: options.dataDir, loadDataDir: image, templateDir: options.templateDir, postgresqlconf: options.postgresqlconf });
+/** PGlite's client for a thread from startPgliteThread (pglite-thread-start.ts); resolves once it answers queries. */
+export async function openPgliteThread(thread: PgliteThread): Promise<PGlite> {
+  const client = new PgliteThreadClient(thread);
   try {
     await client.start();
   } catch (error) {
@@ -92,28 +47,18 @@ class PgliteThreadClient extends (BasePGlite as unknown as abstract new () => ob
   readonly #transactionMutex = new Mutex();
   #nextId = 0;
   #closed = false;
-  #exited: Promise<void>;
+  /** Set once the thread has stopped: what it stopped with, for every call after that. */
+  #stopped: Error | undefined;
+  readonly #exited: Promise<void>;
 
-  constructor(workerData: {
-    dataDir?: string | undefined;
-    loadDataDir?: Uint8Array | undefined;
-    templateDir?: string | undefined;
-    postgresqlconf?: string[] | undefined;
-  }) {
+  constructor(thread: PgliteThread) {
     super();
-    const pglitePath = createRequire(import.meta.url).resolve('@electric-sql/pglite');
-    this.#thread = new Worker(THREAD_SOURCE, { eval: true, workerData: { ...workerData, pglitePath } });
+    this.#thread = thread.worker;
     this.#thread.on('message', (reply: Reply | NotificationEvent) => this.#receive(reply));
-    this.#exited = new Promise((resolve) => {
-      this.#thread.once('exit', () => {
-        for (const { reject } of this.#pending.values()) reject(new Error('the embedded database thread stopped'));
-        this.#pending.clear();
-        resolve();
-      });
-      this.#thread.once('error', (error) => {
-        for (const { reject } of this.#pending.values()) reject(error);
-        this.#pending.clear();
-      });
+    this.#exited = thread.stopped.then((error) => {
+      this.#stopped = error ?? new Error('the embedded database thread stopped');
+      for (const { reject } of this.#pending.values()) reject(this.#stopped);
+      this.#pending.clear();
     });
   }
 
@@ -124,6 +69,7 @@ class PgliteThreadClient extends (BasePGlite as unknown as abstract new () => ob
 
   #call(method: string, ...args: unknown[]): Promise<unknown> {
     if (this.#closed && method !== 'close') return Promise.reject(new Error('PGlite is closed'));
+    if (this.#stopped) return Promise.reject(this.#stopped);
     const id = this.#nextId++;
     return new Promise((resolve, reject) => {
       this.#pending.set(id, { resolve, reject });

@@ -1,0 +1,36 @@
+import { existsSync } from 'node:fs';
+import { claimDataDir, type ClaimedDataDir } from './data-dir.js';
+import { startPgliteThread, type PgliteThread } from './pglite-thread-start.js';
+
+/** The embedded database on its way up: its folder claimed and PGlite starting in its thread. */
+export interface EmbeddedStart {
+  /** Absent for an in-memory database. */
+  readonly folder: ClaimedDataDir | undefined;
+  readonly thread: PgliteThread;
+}
+
+export interface EmbeddedStartOptions {
+  dataDir?: string | undefined;
+  /** A data-dir image to start an empty store from. */
+  image?: Uint8Array | undefined;
+  /** A closed, migrated store to copy into an empty folder (unless an image is given). */
+  templateDir?: string | undefined;
+}
+
+/**
+ * Claims the folder and starts PGlite's thread; `createDb({ started })` adopts the result. Only
+ * Node's own modules are imported here, so `npm start` calls this before loading the app, and
+ * PostgreSQL's start in WASM overlaps the app's loading.
+ */
+export function startEmbedded({ dataDir, image, templateDir }: EmbeddedStartOptions): EmbeddedStart {
+  const folder = dataDir ? claimDataDir(dataDir) : undefined;
+  try {
+    const fresh = folder?.fresh ?? true;
+    const template = folder?.fresh && !image && templateDir && existsSync(templateDir) ? templateDir : undefined;
+    const thread = startPgliteThread({ dataDir: folder?.pgdata, loadDataDir: fresh ? image : undefined, templateDir: template });
+    return { folder, thread };
+  } catch (error) {
+    folder?.release();
+    throw error;
+  }
+}

@@ -1,0 +1,72 @@
+import { createRequire } from 'node:module';
+import { Worker } from 'node:worker_threads';
+
+/**
+ * Starts the thread that runs PGlite (src/db/pglite-thread.ts has the client half). This module
+ * imports nothing but Node's own, so `npm start` can start the thread before the app loads.
+ */
+
+// CommonJS in an eval'd worker: it needs no file of its own, so tsx, vitest and dist/ all run it.
+const THREAD_SOURCE = `
+const { parentPort, workerData } = require('node:worker_threads');
+const fs = require('node:fs');
+const { PGlite } = require(workerData.pglitePath);
+if (workerData.templateDir) {
+  // copyTemplate() of client.ts, here because this thread cannot load an ES module on Node 20.
+  const partial = workerData.dataDir + '.partial';
+  fs.rmSync(partial, { recursive: true, force: true });
+  fs.cpSync(workerData.templateDir, partial, { recursive: true });
+  fs.renameSync(partial, workerData.dataDir);
+}
+const options = { postgresqlconf: workerData.postgresqlconf };
+if (workerData.loadDataDir) options.loadDataDir = new Blob([workerData.loadDataDir]);
+const pg = workerData.dataDir ? new PGlite(workerData.dataDir, options) : new PGlite(options);
+pg.onNotification((channel, payload) => parentPort.postMessage({ notification: { channel, payload } }));
+const methods = {
+  ready: () => pg.waitReady.then(() => null),
+  execProtocolStream: (message) => pg.execProtocolStream(message, { syncToFs: false }),
+  syncToFs: () => pg.syncToFs(),
+  close: () => pg.close(),
+};
+parentPort.on('message', async ({ id, method, args }) => {
+  try {
+    parentPort.postMessage({ id, result: await methods[method](...args) });
+  } catch (error) {
+    const fields = {};
+    for (const key of Object.keys(error)) if (typeof error[key] !== 'function') fields[key] = error[key];
+    parentPort.postMessage({ id, error: { message: String(error && error.message), fields } });
+  }
+});
+`;
+
+// PostgreSQL's default 128 MB buffer cache is WASM memory that an idle embedded server keeps
+// resident; the quickstart's data fits a smaller one (bench/RESULTS.md, idle RSS).
+export const PGLITE_POSTGRESQL_CONF = ['shared_buffers=32MB'];
+
+export interface PgliteThreadStart {
+  /** Data folder (absent: in memory); already claimed (data-dir.ts). */
+  dataDir?: string | undefined;
+  /** A data-dir image to start an empty store from. */
+  loadDataDir?: Uint8Array | undefined;
+  /** A closed store to copy into the new `dataDir` first (the thread copies it). */
+  templateDir?: string | undefined;
+}
+
+export interface PgliteThread {
+  readonly worker: Worker;
+  /** Resolves when the thread has stopped, with the error that stopped it, if any. */
+  readonly stopped: Promise<Error | undefined>;
+}
+
+export function startPgliteThread(start: PgliteThreadStart): PgliteThread {
+  const pglitePath = createRequire(import.meta.url).resolve('@electric-sql/pglite');
+  const worker = new Worker(THREAD_SOURCE, { eval: true, workerData: { ...start, postgresqlconf: PGLITE_POSTGRESQL_CONF, pglitePath } });
+  // Watched from the start: the client may attach later (npm start), and an 'error' event with
+  // no listener would end the process instead of failing the start with its reason.
+  let failure: Error | undefined;
+  worker.on('error', (error) => {
+    failure = error;
+  });
+  const stopped = new Promise<Error | undefined>((resolve) => worker.once('exit', () => resolve(failure)));
+  return { worker, stopped };
+}
