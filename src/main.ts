@@ -16,6 +16,8 @@ function startEmbeddedEarly(): { started?: EmbeddedStart; error?: unknown } {
   if (DATABASE_URL || DATA_DIR === '') return {};
   restrictNewFiles();
   try {
+    // The claim makes loose files owner-only now; their warning is logged once the logger exists
+    // (createDb), so a configuration error that ends the start first leaves them fixed but unsaid.
     const started = startEmbedded({ dataDir: DATA_DIR, templateDir: PGLITE_TEMPLATE_DIR });
     // An exit before the database is adopted (a configuration error) leaves no lock behind.
     process.once('exit', () => started.folder?.release());

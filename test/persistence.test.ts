@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -120,5 +120,15 @@ describe('embedded database folder', () => {
     const reopened = await createDb({ dataDir: dir, image: pgliteImage() });
     await reopened.close();
     expect(existsSync(path.join(dir, 'pgdata.lock'))).toBe(false);
+  });
+
+  it('closing removes only its own lock: one another process holds by then stays, and no temporary file is left', async () => {
+    const dir = path.join(dataDir, 'not-mine');
+    const database = await createDb({ dataDir: dir, image: pgliteImage() });
+    // As if the lock had been taken over meanwhile by a live process (our parent stands in for it).
+    writeFileSync(path.join(dir, 'pgdata.lock'), String(process.ppid));
+    await database.close();
+    expect(readFileSync(path.join(dir, 'pgdata.lock'), 'utf8')).toBe(String(process.ppid));
+    expect(readdirSync(dir).filter((name) => name.startsWith('pgdata.lock'))).toEqual(['pgdata.lock']);
   });
 });

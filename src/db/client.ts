@@ -1,4 +1,4 @@
-import { cpSync, existsSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import { cpSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { sql } from 'drizzle-orm';
@@ -10,7 +10,7 @@ import { migrate as migratePostgres } from 'drizzle-orm/postgres-js/migrator';
 import postgres from 'postgres';
 import { claimDataDir, tightenDataDir, type ClaimedDataDir } from './data-dir.js';
 import { withDeadline } from './deadline.js';
-import { startEmbedded, type EmbeddedStart } from './embedded-start.js';
+import { newStoreSource, startEmbedded, type EmbeddedStart } from './embedded-start.js';
 import { openPgliteThread } from './pglite-thread.js';
 import { PGLITE_POSTGRESQL_CONF } from './pglite-thread-start.js';
 import { queryRows } from './rows.js';
@@ -107,35 +107,33 @@ export async function createDb(config: DbConfig): Promise<Database> {
 }
 
 async function createPglite({ dataDir, image, templateDir, thread, started, onLooseFiles }: DbConfig): Promise<Database> {
-  let client: PGlite;
+  let client: PGlite | undefined;
   let folder: ClaimedDataDir | undefined;
-  if (thread || started) {
-    const start = started ?? startEmbedded({ dataDir, templateDir, image: image && new Uint8Array(await image.arrayBuffer()) });
-    folder = start.folder;
-    try {
+  try {
+    if (thread || started) {
+      const start = started ?? startEmbedded({ dataDir, templateDir, image: image && new Uint8Array(await image.arrayBuffer()) });
+      folder = start.folder;
+      if (folder && folder.looseFiles.length > 0) onLooseFiles?.(folder.looseFiles);
       client = await openPgliteThread(start.thread);
-    } catch (error) {
-      folder?.release();
-      throw error;
-    }
-  } else {
-    folder = dataDir ? claimDataDir(dataDir) : undefined;
-    try {
-      const fresh = folder?.fresh ?? true;
-      if (folder?.fresh && !image && templateDir && existsSync(templateDir)) copyTemplate(templateDir, folder.pgdata);
-      const options = { postgresqlconf: PGLITE_POSTGRESQL_CONF, ...(image && fresh ? { loadDataDir: image } : {}) };
+    } else {
+      folder = dataDir ? claimDataDir(dataDir) : undefined;
+      if (folder && folder.looseFiles.length > 0) onLooseFiles?.(folder.looseFiles);
+      const source = newStoreSource(folder, { image, templateDir });
+      if (source.templateDir) copyTemplate(source.templateDir, folder!.pgdata);
+      const options = { postgresqlconf: PGLITE_POSTGRESQL_CONF, ...(source.image ? { loadDataDir: source.image } : {}) };
       client = folder ? new PGlite(folder.pgdata, options) : new PGlite(options);
       await client.waitReady;
-    } catch (error) {
-      folder?.release();
-      throw error;
     }
+    // A new store's files (initdb, the image or the template), and those PostgreSQL made at start,
+    // were written with the process umask.
+    if (folder) tightenDataDir(folder.dataDir);
+  } catch (error) {
+    await client?.close().catch(() => {});
+    folder?.release();
+    throw error;
   }
-  if (folder && folder.looseFiles.length > 0) onLooseFiles?.(folder.looseFiles);
-  // A new store's files (initdb, the image or the template), and those PostgreSQL made at start,
-  // were written with the process umask.
-  if (folder) tightenDataDir(folder.dataDir);
-  const db = drizzlePglite(client, { schema: tables }) as unknown as Db;
+  const pglite = client;
+  const db = drizzlePglite(pglite, { schema: tables }) as unknown as Db;
   return {
     kind: 'pglite',
     db,
@@ -144,13 +142,13 @@ async function createPglite({ dataDir, image, templateDir, thread, started, onLo
     migrate: () => migrateUnlessCurrent(db, () => migratePglite(db as never, { migrationsFolder: MIGRATIONS_FOLDER })),
     // In-process: the subscription cannot be lost, so it is established once.
     listen: async (channel, onPayload, onListen) => {
-      const unlisten = await client.listen(channel, onPayload);
+      const unlisten = await pglite.listen(channel, onPayload);
       onListen?.();
       return unlisten;
     },
     close: async () => {
       try {
-        await client.close();
+        await pglite.close();
       } finally {
         folder?.release();
       }

@@ -1,4 +1,4 @@
-import { chmodSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, linkSync, lstatSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 
 /** DATA_DIR when the environment does not set it. */
@@ -89,32 +89,52 @@ class DataDirInUse extends Error {
  */
 function lockDataDir(dataDir: string): () => void {
   const file = path.resolve(dataDir, 'pgdata.lock');
-  for (let tries = 0; tries < 2; tries++) {
-    try {
-      writeFileSync(file, String(process.pid), { flag: 'wx', mode: 0o600 });
+  // Written whole under a name of its own, then linked into place: the lock never exists without
+  // its pid, so a second opener never reads it empty and takes it for a dead process's.
+  const mine = `${file}.${process.pid}`;
+  writeFileSync(mine, String(process.pid), { mode: 0o600 });
+  try {
+    for (let tries = 0; tries < 3; tries++) {
+      try {
+        linkSync(mine, file);
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+        const pid = readPid(file);
+        if (pid === undefined) continue; // released meanwhile
+        // Our own pid in a file we did not write: a container restarted with the same pid.
+        const held = pid === process.pid ? heldLocks.has(file) : isAlive(pid);
+        if (held) {
+          throw new DataDirInUse(
+            `The embedded database in ${dataDir} is in use by process ${pid}: stop it first, or set DATABASE_URL so several processes share a PostgreSQL`,
+          );
+        }
+        rmSync(file, { force: true }); // left by a process that is gone
+        continue;
+      }
       heldLocks.add(file);
       let held = true;
-      // Once only: a second call must not remove a lock another opener has taken since.
+      // Once only, and only our own file: never a lock another opener has taken since.
       return () => {
         if (!held) return;
         held = false;
         heldLocks.delete(file);
-        rmSync(file, { force: true });
+        if (readPid(file) === process.pid) rmSync(file, { force: true });
       };
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-      const pid = Number(readFileSync(file, 'utf8'));
-      // Our own pid in a file we did not write: a container restarted with the same pid.
-      const held = pid === process.pid ? heldLocks.has(file) : isAlive(pid);
-      if (held) {
-        throw new DataDirInUse(
-          `The embedded database in ${dataDir} is in use by process ${pid}: stop it first, or set DATABASE_URL so several processes share a PostgreSQL`,
-        );
-      }
-      rmSync(file, { force: true });
     }
+  } finally {
+    rmSync(mine, { force: true });
   }
   throw new DataDirInUse(`Could not lock the embedded database in ${dataDir}`);
+}
+
+/** The pid in a lock file; undefined when there is no file. */
+function readPid(file: string): number | undefined {
+  try {
+    return Number(readFileSync(file, 'utf8'));
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw error;
+  }
 }
 
 const heldLocks = new Set<string>();

@@ -25,12 +25,25 @@ export interface EmbeddedStartOptions {
 export function startEmbedded({ dataDir, image, templateDir }: EmbeddedStartOptions): EmbeddedStart {
   const folder = dataDir ? claimDataDir(dataDir) : undefined;
   try {
-    const fresh = folder?.fresh ?? true;
-    const template = folder?.fresh && !image && templateDir && existsSync(templateDir) ? templateDir : undefined;
-    const thread = startPgliteThread({ dataDir: folder?.pgdata, loadDataDir: fresh ? image : undefined, templateDir: template });
+    const source = newStoreSource(folder, { image, templateDir });
+    const thread = startPgliteThread({ dataDir: folder?.pgdata, loadDataDir: source.image, templateDir: source.templateDir });
     return { folder, thread };
   } catch (error) {
     folder?.release();
     throw error;
   }
+}
+
+/**
+ * What a store is made from when its folder has none (an in-memory one always is new): the
+ * image if given, else a copy of the template if there is one, else initdb (neither). An
+ * existing store is opened as it is.
+ */
+export function newStoreSource<Image>(
+  folder: ClaimedDataDir | undefined,
+  { image, templateDir }: { image?: Image | undefined; templateDir?: string | undefined },
+): { image?: Image; templateDir?: string } {
+  if (folder && !folder.fresh) return {};
+  if (image) return { image };
+  return folder && templateDir && existsSync(templateDir) ? { templateDir } : {};
 }
