@@ -179,6 +179,14 @@ export async function claimDue(
   return rows.sort((a, b) => a.nextAttemptAt!.getTime() - b.nextAttemptAt!.getTime() || a.seq - b.seq);
 }
 
+/**
+ * True when a claim at `now` (epoch ms) could take this row although its worker holds it (sent,
+ * result not yet written; or claimed ahead): its lease as the worker knows it has run out. A lease
+ * still running in memory runs at least as long in the database (a renewal only extends it), so
+ * the claim's own lease condition already leaves that row alone; only these need excluding by id.
+ */
+export const leaseRanOut = (row: DeliveryRow, now: number) => (row.leaseUntil?.getTime() ?? 0) <= now;
+
 /** The claim as it must still be: leased by this owner, pending, not attempted since. */
 const stillHeld = (row: DeliveryRow, owner: string) =>
   and(
