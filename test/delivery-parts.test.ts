@@ -235,11 +235,15 @@ describe('the attempt recorder', () => {
     expect(attempts.map((a) => a.url)).toEqual(['http://127.0.0.1:2/moved']);
   });
 
-  it('writes nothing for a row that changed meanwhile', async () => {
+  it.each([
+    ['leased to another worker', { leaseOwner: 'other' }],
+    ['ended meanwhile, lease still naming this worker', { status: 'FAILED' }],
+    ['attempted meanwhile', { attempts: 1 }],
+  ] as const)('writes nothing for a row that changed meanwhile: %s', async (_change, change) => {
     const user = await newUser();
     await enqueue(user, 1);
     const [row] = await claimDue(database.db, { owner: 'parts-worker', now: clock.now(), leaseMs: LEASE_MS, limit: 1 });
-    await database.db.update(webhookDeliveries).set({ leaseOwner: 'other' }).where(eq(webhookDeliveries.id, row!.id));
+    await database.db.update(webhookDeliveries).set(change).where(eq(webhookDeliveries.id, row!.id));
     expect(await recorder().record(row!, row!.url, outcome(true, clock.now()))).toBeNull();
     expect(await database.db.select().from(deliveryAttempts).where(eq(deliveryAttempts.deliveryId, row!.id))).toEqual([]);
   });
