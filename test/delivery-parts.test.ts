@@ -4,7 +4,7 @@ import type { Database } from '../src/db/client.js';
 import { deliveryAttempts, users, webhookDeliveries } from '../src/db/tables.js';
 import { AttemptRecorder } from '../src/delivery/attempt-recorder.js';
 import { Claimer } from '../src/delivery/claimer.js';
-import { claimDue, enqueueDeliveries, type DeliveryRow } from '../src/delivery/delivery-queue.js';
+import { claimDue, enqueueDeliveries, leaseRanOut, renewLeases, type DeliveryRow } from '../src/delivery/delivery-queue.js';
 import type { AttemptOutcome } from '../src/delivery/http-sender.js';
 import { createLogger } from '../src/logger.js';
 import { movableClock, type TestClock } from './helpers/clock.js';
@@ -172,6 +172,24 @@ const outcome = (delivered: boolean, startedAt: Date, extra: Partial<AttemptOutc
   ...extra,
 });
 
+describe('held rows a claim must exclude', () => {
+  it('only those whose lease ran out are named; those under a running lease are not taken anyway', async () => {
+    const user = await newUser();
+    const rows = await enqueue(user, 3);
+    const held = await claimDue(database.db, { owner: 'parts-worker', now: clock.now(), leaseMs: LEASE_MS, limit: 2 });
+    expect(held.map((r) => r.id)).toEqual([rows[0]!.id, rows[1]!.id]);
+    clock.advance(LEASE_MS + 1);
+    // The second is renewed (as before a late send); the first's lease has run out, e.g. during a long send.
+    const [renewed] = await renewLeases(database.db, { rows: [held[1]!], owner: 'parts-worker', now: clock.now(), leaseMs: LEASE_MS });
+    const now = clock.now();
+    const inMemory = [held[0]!, renewed!];
+    const named = inMemory.filter((row) => leaseRanOut(row, now.getTime())).map((row) => row.id);
+    expect(named).toEqual([rows[0]!.id]);
+    const taken = await claimDue(database.db, { owner: 'parts-worker', now, leaseMs: LEASE_MS, limit: 10, exclude: named });
+    expect(taken.map((r) => r.id)).toEqual([rows[2]!.id]);
+  });
+});
+
 describe('the attempt recorder', () => {
   const recorder = (owner = 'parts-worker') =>
     new AttemptRecorder(database.db, clock, { owner, leaseMs: LEASE_MS, retryBaseMs: 1000, retryAfterMaxMs: 60_000 });
@@ -203,9 +221,9 @@ describe('the attempt recorder', () => {
       r.record(claimed[1]!, claimed[1]!.url, outcome(false, started)),
       r.record(claimed[2]!, 'http://127.0.0.1:2/moved', outcome(true, started)),
     ];
-    expect(r.unrecordedIds.sort()).toEqual(claimed.map((c) => c.id).sort());
+    expect(r.unrecorded.map((row) => row.id).sort()).toEqual(claimed.map((c) => c.id).sort());
     const [delivered, retrying, moved] = await Promise.all(writes);
-    expect(r.unrecordedIds).toEqual([]);
+    expect(r.unrecorded).toEqual([]);
     expect(r.backlog).toBe(0);
 
     const ended = started.getTime() + 40;
@@ -217,11 +235,15 @@ describe('the attempt recorder', () => {
     expect(attempts.map((a) => a.url)).toEqual(['http://127.0.0.1:2/moved']);
   });
 
-  it('writes nothing for a row that changed meanwhile', async () => {
+  it.each([
+    ['leased to another worker', { leaseOwner: 'other' }],
+    ['ended meanwhile, lease still naming this worker', { status: 'FAILED' }],
+    ['attempted meanwhile', { attempts: 1 }],
+  ] as const)('writes nothing for a row that changed meanwhile: %s', async (_change, change) => {
     const user = await newUser();
     await enqueue(user, 1);
     const [row] = await claimDue(database.db, { owner: 'parts-worker', now: clock.now(), leaseMs: LEASE_MS, limit: 1 });
-    await database.db.update(webhookDeliveries).set({ leaseOwner: 'other' }).where(eq(webhookDeliveries.id, row!.id));
+    await database.db.update(webhookDeliveries).set(change).where(eq(webhookDeliveries.id, row!.id));
     expect(await recorder().record(row!, row!.url, outcome(true, clock.now()))).toBeNull();
     expect(await database.db.select().from(deliveryAttempts).where(eq(deliveryAttempts.deliveryId, row!.id))).toEqual([]);
   });

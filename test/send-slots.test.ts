@@ -54,7 +54,7 @@ describe('send slots', () => {
     slots.add([...rows('a', 2), ...rows('b', 2)]);
     expect(slots.take()!.id).toBe('a-0');
     expect(slots.withdraw((r) => r.userId === 'a').map((r) => r.id)).toEqual(['a-1']);
-    expect(slots.ids).toEqual(['a-0', 'b-0', 'b-1']);
+    expect(slots.held.map((r) => r.id)).toEqual(['a-0', 'b-0', 'b-1']);
   });
 });
 

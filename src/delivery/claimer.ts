@@ -17,8 +17,8 @@ export interface ClaimerDeps {
   retryMs: number;
   /** How many rows the worker can take now; 0 stops claiming until the next wake. */
   wanted(): number;
-  /** Rows already held and endpoints not to claim for now (saturated or behind an open breaker). */
-  exclusions(): { ids: string[]; users: string[] };
+  /** Rows held that a claim at `now` (epoch ms) could take, and endpoints not to claim for now (saturated or behind an open breaker). */
+  exclusions(now: number): { ids: string[]; users: string[] };
   /** Hands claimed rows over. */
   accept(rows: DeliveryRow[]): void;
   /** A time of the worker's own (an endpoint breaker's trial) at which to look again, epoch ms. */
@@ -70,10 +70,11 @@ export class Claimer {
     for (;;) {
       const wanted = this.deps.wanted();
       if (this.#stopping || wanted <= 0) return;
-      const { ids, users } = this.deps.exclusions();
+      const now = clock.now();
+      const { ids, users } = this.deps.exclusions(now.getTime());
       const claimed = await claimDue(db, {
         owner,
-        now: clock.now(),
+        now,
         leaseMs: this.deps.leaseMs,
         limit: Math.min(this.deps.batchSize, wanted),
         exclude: ids,

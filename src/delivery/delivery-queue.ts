@@ -1,7 +1,6 @@
 import { and, asc, desc, eq, inArray, isNotNull, isNull, lte, or, sql } from 'drizzle-orm';
 import type { Db } from '../db/client.js';
-import { preparedPerDb } from '../db/prepared.js';
-import { queryRows } from '../db/rows.js';
+import { preparedPerDb, prepareSql } from '../db/prepared.js';
 import { webhookDeliveries } from '../db/tables.js';
 import { storedBodyText } from './attempt-details.js';
 import { DELIVERY_CHANGED_CHANNEL, notifyChanged, notifyDue, toChange, type DeliveryRow } from './delivery-events.js';
@@ -180,6 +179,14 @@ export async function claimDue(
   return rows.sort((a, b) => a.nextAttemptAt!.getTime() - b.nextAttemptAt!.getTime() || a.seq - b.seq);
 }
 
+/**
+ * True when a claim at `now` (epoch ms) could take this row although its worker holds it (sent,
+ * result not yet written; or claimed ahead): its lease as the worker knows it has run out. A lease
+ * still running in memory runs at least as long in the database (a renewal only extends it), so
+ * the claim's own lease condition already leaves that row alone; only these need excluding by id.
+ */
+export const leaseRanOut = (row: DeliveryRow, now: number) => (row.leaseUntil?.getTime() ?? 0) <= now;
+
 /** The claim as it must still be: leased by this owner, pending, not attempted since. */
 const stillHeld = (row: DeliveryRow, owner: string) =>
   and(
@@ -286,6 +293,45 @@ function afterAttempt({ row, outcome, now, retryBaseMs, retryAfterMaxMs }: Attem
 const iso = (date: Date | null) => date?.toISOString() ?? null;
 
 /**
+ * The result write, prepared once per database (the server keeps its plan; parsing and planning
+ * this statement cost as much as running it). The batch is one JSON parameter (text, cast in SQL,
+ * so the driver sends it as it is), so the statement is the same for any number of rows.
+ * The rows are fetched by primary key (`= any(array(…))`) and every other check compares with
+ * what the worker holds (`v.prev_*`): with a constant `status = 'PENDING'` the planner also read
+ * the due index for every pending row — after a burst, thousands per write — and hashed them all.
+ * The change to publish is a JSON object inside the batch, not a string, so it is not escaped
+ * twice; `json` keeps its text as written, which is the payload listeners parse.
+ */
+const recordQuery = preparedPerDb((db: Db) =>
+  prepareSql(
+    db,
+    'recordAttempts',
+    sql`with v as (
+          select * from json_to_recordset(${sql.placeholder('batch')}::text::json) as r(id uuid, owner text, url text,
+            prev_status text, prev_attempts int, status text, attempts int, http_status int, failure_kind text,
+            failure_reason text, next_attempt_at timestamptz, completed_at timestamptz, started_at timestamptz,
+            duration_ms int, error text, request_headers jsonb, response_headers jsonb, response_body text,
+            response_ms int, change json)),
+        updated as (
+          update webhook_deliveries as d set status = v.status, attempts = v.attempts, http_status = v.http_status,
+            failure_kind = v.failure_kind, failure_reason = v.failure_reason, next_attempt_at = v.next_attempt_at,
+            completed_at = v.completed_at, lease_owner = null, lease_until = null
+          from v
+          where d.id = any(array(select id from v)) and d.id = v.id
+            and d.lease_owner = v.owner and d.status = v.prev_status and d.attempts = v.prev_attempts
+          returning d.id),
+        logged as (
+          insert into delivery_attempts (delivery_id, number, url, started_at, duration_ms, http_status, error, failure_kind,
+            request_headers, response_headers, response_body, response_ms)
+          select v.id, v.attempts, v.url, v.started_at, v.duration_ms, v.http_status, v.error, v.failure_kind,
+            v.request_headers, v.response_headers, v.response_body, v.response_ms
+          from v join updated on updated.id = v.id)
+        select v.id, pg_notify(${DELIVERY_CHANGED_CHANNEL}, v.change::text) from v join updated on updated.id = v.id`,
+    (rows) => rows.map(([id]) => id as string),
+  ),
+);
+
+/**
  * Logs attempts and moves their deliveries on, many at once (group commit: a worker records
  * whatever finished while its previous write was in progress). One statement updates the rows
  * still held by their worker, logs their attempts and publishes the changes. An entry is null
@@ -294,12 +340,12 @@ const iso = (date: Date | null) => date?.toISOString() ?? null;
 export async function recordAttempts(db: Db, records: AttemptRecord[]): Promise<(DeliveryRow | null)[]> {
   if (records.length === 0) return [];
   const next = records.map(afterAttempt);
-  // One JSON parameter instead of a VALUES list: the statement text stays the same size for any batch.
   const batch = JSON.stringify(
     records.map(({ row, owner, url, outcome }, i) => ({
       id: row.id,
       owner,
       url,
+      prev_status: row.status,
       prev_attempts: row.attempts,
       status: next[i]!.status,
       attempts: next[i]!.attempts,
@@ -315,32 +361,10 @@ export async function recordAttempts(db: Db, records: AttemptRecord[]): Promise<
       response_headers: outcome.details?.responseHeaders ?? null,
       response_body: storedBodyText(outcome.details?.responseBody ?? null),
       response_ms: outcome.details?.responseMs ?? null,
-      change: JSON.stringify(toChange(next[i]!)),
+      change: toChange(next[i]!),
     })),
   );
-  const recorded = await queryRows<{ id: string }>(
-    db,
-    sql`with v as (
-          select * from jsonb_to_recordset(${batch}::jsonb) as r(id uuid, owner text, url text, prev_attempts int, status text,
-            attempts int, http_status int, failure_kind text, failure_reason text, next_attempt_at timestamptz,
-            completed_at timestamptz, started_at timestamptz, duration_ms int, error text, request_headers jsonb,
-            response_headers jsonb, response_body text, response_ms int, change text)),
-        updated as (
-          update webhook_deliveries as d set status = v.status, attempts = v.attempts, http_status = v.http_status,
-            failure_kind = v.failure_kind, failure_reason = v.failure_reason, next_attempt_at = v.next_attempt_at,
-            completed_at = v.completed_at, lease_owner = null, lease_until = null
-          from v
-          where d.id = v.id and d.lease_owner = v.owner and d.status = ${PENDING} and d.attempts = v.prev_attempts
-          returning d.id),
-        logged as (
-          insert into delivery_attempts (delivery_id, number, url, started_at, duration_ms, http_status, error, failure_kind,
-            request_headers, response_headers, response_body, response_ms)
-          select v.id, v.attempts, v.url, v.started_at, v.duration_ms, v.http_status, v.error, v.failure_kind,
-            v.request_headers, v.response_headers, v.response_body, v.response_ms
-          from v join updated on updated.id = v.id)
-        select v.id, pg_notify(${DELIVERY_CHANGED_CHANNEL}, v.change) from v join updated on updated.id = v.id`,
-  );
-  const kept = new Set(recorded.map((r) => r.id));
+  const kept = new Set(await recordQuery(db).execute({ batch }));
   return next.map((row) => (kept.has(row.id) ? row : null));
 }
 

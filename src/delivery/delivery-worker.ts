@@ -5,7 +5,7 @@ import type { Logger } from '../logger.js';
 import { AttemptRecorder } from './attempt-recorder.js';
 import { Claimer } from './claimer.js';
 import { DELIVERY_DUE_CHANNEL } from './delivery-events.js';
-import { failClaimed, releaseLeases, WEBHOOK_DELETED_REASON, webhookDisabledReason, type DeliveryRow } from './delivery-queue.js';
+import { failClaimed, leaseRanOut, releaseLeases, WEBHOOK_DELETED_REASON, webhookDisabledReason, type DeliveryRow } from './delivery-queue.js';
 import { SKIPPED } from './delivery-status.js';
 import { EndpointBreakers } from './endpoint-breaker.js';
 import { createHttpSender, type AttemptOutcome, type HttpSender, type LookupFn } from './http-sender.js';
@@ -131,8 +131,8 @@ export function createDeliveryWorker(deps: DeliveryWorkerDeps): DeliveryWorker {
     retryMs: Math.max(1000, config.retryBaseMs),
     // Results not yet written are bounded too: claim more only once the writes keep up.
     wanted: () => (recorder.backlog >= config.concurrency * 8 ? 0 : slots.wanted(prefetch)),
-    exclusions: () => ({
-      ids: [...slots.ids, ...recorder.unrecordedIds],
+    exclusions: (at) => ({
+      ids: [...slots.held, ...recorder.unrecorded].filter((row) => leaseRanOut(row, at)).map((row) => row.id),
       users: [...slots.saturated(breakers.openKeys(now()))],
     }),
     accept: (rows) => {

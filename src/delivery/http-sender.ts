@@ -1,4 +1,5 @@
 import dns, { type LookupAddress, type LookupOptions } from 'node:dns';
+import { EventEmitter } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { STATUS_CODES } from 'node:http';
 import { Agent, buildConnector, request, type Dispatcher } from 'undici';
@@ -160,6 +161,10 @@ async function readBodyWithin(body: Dispatcher.ResponseData['body'], clock: Cloc
 
 const httpStatusText = (status: number) => `HTTP ${status} ${STATUS_CODES[status] ?? ''}`.trim();
 
+// A worker sends to the same few endpoint URLs over and over: each is parsed once (undici takes the
+// URL object as it is). Bounded, so a stream of distinct URLs cannot grow it for ever.
+const PARSED_URLS_KEPT = 1000;
+
 export function createHttpSender(options: SenderOptions): HttpSender {
   const clock = options.clock ?? systemClock;
   const guard = !options.allowPrivateNetworks;
@@ -189,10 +194,21 @@ export function createHttpSender(options: SenderOptions): HttpSender {
     bodyTimeout: options.timeoutMs,
   });
 
+  const parsedUrls = new Map<string, URL>();
+  const parse = (text: string): URL => {
+    let url = parsedUrls.get(text);
+    if (!url) {
+      if (parsedUrls.size >= PARSED_URLS_KEPT) parsedUrls.clear();
+      url = new URL(text);
+      parsedUrls.set(text, url);
+    }
+    return url;
+  };
+
   return {
     async send(req) {
       const startedAt = clock.now();
-      const url = new URL(req.url);
+      const url = parse(req.url);
       const headers = {
         'content-type': 'application/json',
         'user-agent': USER_AGENT,
@@ -200,13 +216,15 @@ export function createHttpSender(options: SenderOptions): HttpSender {
         'x-webhook-delivery': req.deliveryId,
         ...signatureHeaders(req.secret, req.deliveryId, startedAt, req.body, req.previousSecrets),
       };
-      const controller = new AbortController();
+      // undici also takes an EventEmitter as the abort signal: far cheaper per send than an
+      // AbortController. The timer runs on the injected clock, so tests time a send out at will.
+      const abort = new EventEmitter();
       let timedOut = false;
       const cancelTimer = setClockTimer(
         clock,
         () => {
           timedOut = true;
-          controller.abort();
+          abort.emit('abort');
         },
         options.timeoutMs,
       );
@@ -226,7 +244,7 @@ export function createHttpSender(options: SenderOptions): HttpSender {
           headers,
           body: req.body,
           dispatcher: agent,
-          signal: controller.signal,
+          signal: abort,
         });
         const answer = {
           responseMs: Math.max(0, clock.now().getTime() - startedAt.getTime()),

@@ -91,8 +91,9 @@ export class SendSlots<R extends Slotted> {
     return this.total - this.#inFlight.size + prefetch - this.#waiting.length;
   }
 
-  get ids(): string[] {
-    return [...this.#inFlight.keys(), ...this.#waiting.map((row) => row.id)];
+  /** Rows in flight and waiting. */
+  get held(): R[] {
+    return [...this.#inFlight.values(), ...this.#waiting];
   }
 
   get inFlight(): number {
