@@ -221,12 +221,13 @@ export function createApp(deps: AppDeps): App {
       const requestLogger = logger.child({ requestId });
       const apiKey = readApiKey(request.headers);
       const isAdmin = apiKey !== null && isAdminKey(apiKey);
-      // Nothing in the request can run without its viewer: an unreachable database answers 503 here.
-      const viewer = apiKey && !isAdmin
-        ? ((await services.users.authenticate(apiKey).catch((error: unknown) => {
-            throw maskError(error, { requestId, logger: requestLogger });
-          })) ?? null)
-        : null;
+      let viewer: Context['viewer'] = null;
+      try {
+        if (apiKey && !isAdmin) viewer = (await services.users.authenticate(apiKey)) ?? null;
+      } catch (error) {
+        // Nothing in the request can run without its viewer: an unreachable database answers 503 here.
+        throw maskError(error, { requestId, logger: requestLogger });
+      }
       return {
         viewer,
         isAdmin,
