@@ -7,7 +7,7 @@ import type { Config } from './env.js';
 import { corsOptions } from './http/cors.js';
 import { useCsrfPrevention } from './http/csrf.plugin.js';
 import { useGetParamsCheck } from './http/get-params.plugin.js';
-import { withCombinedHttpHooks } from './http/http-hooks.js';
+import { withCombinedHooks } from './http/combined-hooks.js';
 import { maskError, maskOutsideExecution, useMaskedErrorsWithRequestId } from './http/masked-errors.plugin.js';
 import { graphiqlOptions, renderGraphiQL } from './http/graphiql.js';
 import { useGraphQLSSESingleConnection } from './http/graphql-sse.plugin.js';
@@ -200,7 +200,7 @@ export function createApp(deps: AppDeps): App {
     // No operation takes a file: a multipart body is only ever a CSRF attempt or a mistake (415).
     multipart: false,
     maskedErrors: { maskError: maskOutsideExecution(logger) },
-    plugins: withCombinedHttpHooks([
+    plugins: withCombinedHooks([
       useRequestId(),
       useRequestBodyLimits(),
       useGetParamsCheck('/graphql'),

@@ -1,6 +1,6 @@
 import { createSchema, createYoga, type Plugin } from 'graphql-yoga';
 import { describe, expect, it } from 'vitest';
-import { withCombinedHttpHooks } from '../src/http/http-hooks.js';
+import { withCombinedExecuteHooks, withCombinedHttpHooks } from '../src/http/combined-hooks.js';
 
 const schema = createSchema({ typeDefs: 'type Query { hello: String! }', resolvers: { Query: { hello: () => 'world' } } });
 
@@ -63,5 +63,39 @@ describe('HTTP hooks run as one', () => {
     const app = appWith([{ onRequest: () => {}, onParse: ({ params }) => void parsed.push(String(params.source)) }]);
     await app.fetch(query());
     expect(parsed).toEqual(['{ hello }']);
+  });
+});
+
+describe('execute hooks run as one', () => {
+  const app = (plugins: Plugin[]) => createYoga({ schema, logging: false, plugins: withCombinedExecuteHooks(plugins) });
+
+  it('runs every onExecute in order, and each onExecuteDone sees the result the one before it set', async () => {
+    const seen: string[] = [];
+    const tag = (name: string): Plugin => ({
+      onExecute: () => {
+        seen.push(`execute ${name}`);
+        return {
+          onExecuteDone: ({ result, setResult }) => {
+            const { data } = result as { data: { hello: string } };
+            seen.push(`done ${name}: ${data.hello}`);
+            setResult({ data: { hello: `${data.hello} ${name}` } });
+          },
+        };
+      },
+    });
+    const res = await app([tag('a'), { onExecute: () => void seen.push('execute b') }, tag('c')]).fetch(query());
+    expect(await res.json()).toEqual({ data: { hello: 'world a c' } });
+    expect(seen).toEqual(['execute a', 'execute b', 'execute c', 'done a: world', 'done c: world a']);
+  });
+
+  it('stops at the hook that sets the result: later hooks do not run, earlier ones see that result', async () => {
+    const seen: string[] = [];
+    const res = await app([
+      { onExecute: () => ({ onExecuteDone: ({ result }) => void seen.push(`done first: ${JSON.stringify(result)}`) }) },
+      { onExecute: ({ setResultAndStopExecution }) => setResultAndStopExecution({ data: { hello: 'refused' } }) },
+      { onExecute: () => void seen.push('third ran') },
+    ]).fetch(query());
+    expect(await res.json()).toEqual({ data: { hello: 'refused' } });
+    expect(seen).toEqual(['done first: {"data":{"hello":"refused"}}']);
   });
 });
