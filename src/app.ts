@@ -7,6 +7,7 @@ import type { Config } from './env.js';
 import { corsOptions } from './http/cors.js';
 import { useCsrfPrevention } from './http/csrf.plugin.js';
 import { useGetParamsCheck } from './http/get-params.plugin.js';
+import { withCombinedHooks } from './http/combined-hooks.js';
 import { maskError, maskOutsideExecution, useMaskedErrorsWithRequestId } from './http/masked-errors.plugin.js';
 import { graphiqlOptions, renderGraphiQL } from './http/graphiql.js';
 import { useGraphQLSSESingleConnection } from './http/graphql-sse.plugin.js';
@@ -199,7 +200,7 @@ export function createApp(deps: AppDeps): App {
     // No operation takes a file: a multipart body is only ever a CSRF attempt or a mistake (415).
     multipart: false,
     maskedErrors: { maskError: maskOutsideExecution(logger) },
-    plugins: [
+    plugins: withCombinedHooks([
       useRequestId(),
       useRequestBodyLimits(),
       useGetParamsCheck('/graphql'),
@@ -215,17 +216,18 @@ export function createApp(deps: AppDeps): App {
       useReadiness(deps.database),
       useMetrics(metrics, { token: config.METRICS_TOKEN, serve: !config.METRICS_PORT }),
       useMaskedErrorsWithRequestId(),
-    ],
+    ]),
     context: async ({ request, req, requestId = requestIdOf(request) }): Promise<Context> => {
       const requestLogger = logger.child({ requestId });
       const apiKey = readApiKey(request.headers);
       const isAdmin = apiKey !== null && isAdminKey(apiKey);
-      // Nothing in the request can run without its viewer: an unreachable database answers 503 here.
-      const viewer = apiKey && !isAdmin
-        ? ((await services.users.authenticate(apiKey).catch((error: unknown) => {
-            throw maskError(error, { requestId, logger: requestLogger });
-          })) ?? null)
-        : null;
+      let viewer: Context['viewer'] = null;
+      try {
+        if (apiKey && !isAdmin) viewer = (await services.users.authenticate(apiKey)) ?? null;
+      } catch (error) {
+        // Nothing in the request can run without its viewer: an unreachable database answers 503 here.
+        throw maskError(error, { requestId, logger: requestLogger });
+      }
       return {
         viewer,
         isAdmin,

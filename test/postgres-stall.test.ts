@@ -104,6 +104,26 @@ describe('a PostgreSQL that stops answering (SIGSTOP)', () => {
     expect(new Set(receiver.requests.map((r) => r.headers['x-webhook-delivery']))).toEqual(new Set([first, second]));
   });
 
+  it('gives each statement on the pool its own whole deadline, however long the ones before it have waited', async () => {
+    const { pg, t } = fixture;
+    const db = t.database.withDeadline(300);
+    const statement = (n: number) => timed(() => db.execute(sql`select ${n}`).then(() => null, (error: unknown) => error as Error));
+    pg.freeze();
+    try {
+      const first = statement(1);
+      await new Promise((resolve) => setTimeout(resolve, 150));
+      const second = statement(2); // falls due 150 ms after the first: it must not expire with it
+      for (const { ms, value } of [await first, await second]) {
+        expect(value?.cause).toBeInstanceOf(DatabaseDeadlineError); // drizzle wraps it
+        expect(ms).toBeGreaterThanOrEqual(298); // Date.now()'s millisecond
+        expect(ms).toBeLessThan(2000);
+      }
+    } finally {
+      pg.thaw();
+    }
+    await settled(t);
+  });
+
   it('rolls back a transaction that missed its deadline once the server answers, even when its callback swallowed the error', async () => {
     const { pg, t } = fixture;
     await t.database.db.execute(sql`create table stall_probe (n int)`);

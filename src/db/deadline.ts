@@ -58,19 +58,27 @@ export function answerWithin<T>(work: PromiseLike<T>, ms: number): Promise<T> {
  * so its outcome is unknown, as with any lost connection.
  */
 export function withDeadline(client: Sql, ms: number, commitMs: number): Sql {
-  return timed(client, 'begin', () => new Deadline(ms), commitMs);
+  return timed(client, 'begin', () => new Deadline(ms), commitMs, new StatementWatch(ms));
 }
 
 /**
  * `client` with its statements (`unsafe`) and its scopes (`begin` on the pool, `savepoint` in a
- * transaction) on a deadline: a new one per call on the pool, the transaction's own inside it.
+ * transaction) on a deadline: on the pool each statement its own, in a transaction the transaction's.
  */
-function timed<C extends Sql | TransactionSql>(client: C, scope: 'begin' | 'savepoint', deadline: () => Deadline, commitMs: number): C {
+function timed<C extends Sql | TransactionSql>(
+  client: C,
+  scope: 'begin' | 'savepoint',
+  deadline: () => Deadline,
+  commitMs: number,
+  statements?: StatementWatch,
+): C {
+  const unsafe = (...args: Parameters<Sql['unsafe']>) => {
+    const query = client.unsafe(...args);
+    return passValues(query, statements ? statements.within(query) : deadline().within(query));
+  };
   return new Proxy(client, {
     get(target, property, receiver) {
-      if (property === 'unsafe') {
-        return (...args: Parameters<Sql['unsafe']>) => timedQuery(target.unsafe(...args), deadline());
-      }
+      if (property === 'unsafe') return unsafe;
       if (property === scope) {
         const open = Reflect.get(target, scope, receiver) as Open;
         return (...args: unknown[]) => scoped(open.bind(target), args, deadline(), commitMs);
@@ -78,6 +86,76 @@ function timed<C extends Sql | TransactionSql>(client: C, scope: 'begin' | 'save
       return Reflect.get(target, property, receiver);
     },
   });
+}
+
+interface Watched {
+  due: number;
+  fail: (error: DatabaseDeadlineError) => void;
+  prev: Watched | undefined;
+  next: Watched | undefined;
+  settled: boolean;
+}
+
+/**
+ * The pool's statements in flight, each on its own deadline of `ms`. A timer and a race per
+ * statement were ~2 % of a read's CPU; the deadlines here all have the same length, so they fall
+ * due in the order the statements started: one list, oldest first, and one timer for its head.
+ */
+class StatementWatch {
+  private head: Watched | undefined;
+  private tail: Watched | undefined;
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(private readonly ms: number) {}
+
+  within<T>(work: PromiseLike<T>): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      // Real time, not the app's clock: tests that move their clock must not cut queries in flight.
+      const entry: Watched = { due: Date.now() + this.ms, fail: reject, prev: this.tail, next: undefined, settled: false };
+      if (this.tail) this.tail.next = entry;
+      else this.head = entry;
+      this.tail = entry;
+      if (!this.timer) this.arm(this.ms);
+      work.then(
+        (value) => {
+          this.remove(entry);
+          resolve(value);
+        },
+        (error: unknown) => {
+          this.remove(entry);
+          reject(error);
+        },
+      );
+    });
+  }
+
+  private remove(entry: Watched): void {
+    if (entry.settled) return;
+    entry.settled = true;
+    if (entry.prev) entry.prev.next = entry.next;
+    else this.head = entry.next;
+    if (entry.next) entry.next.prev = entry.prev;
+    else this.tail = entry.prev;
+    entry.prev = entry.next = undefined;
+  }
+
+  // Left running when the list empties (cheaper than clearing and re-arming per statement);
+  // unref'd, as a statement in flight keeps the process alive by its socket.
+  private arm(ms: number): void {
+    this.timer = setTimeout(this.expire, Math.max(1, ms));
+    this.timer.unref();
+  }
+
+  private readonly expire = (): void => {
+    this.timer = undefined;
+    const now = Date.now();
+    while (this.head && this.head.due <= now) {
+      const late = this.head;
+      this.remove(late);
+      late.fail(new DatabaseDeadlineError(this.ms));
+    }
+    if (this.head) this.arm(this.head.due - now);
+  };
 }
 
 type Scope = (tx: TransactionSql) => unknown;
@@ -115,13 +193,12 @@ async function scoped(open: Open, args: unknown[], deadline: Deadline, commitMs:
   return answerWithin(work, commitMs);
 }
 
-/** What drizzle awaits: the query on the deadline, `values()` (rows as arrays) passed through. */
-function timedQuery(query: ReturnType<Sql['unsafe']>, deadline: Deadline) {
-  const timed = Object.assign(deadline.within(query), {
-    values() {
-      query.values();
-      return timed;
-    },
-  });
-  return timed;
+/** What drizzle awaits: the query on its deadline, `values()` (rows as arrays) passed through. */
+function passValues<T>(query: ReturnType<Sql['unsafe']>, timed: Promise<T>): Promise<T> & { values(): Promise<T> } {
+  const withValues = timed as Promise<T> & { values(): Promise<T> };
+  withValues.values = () => {
+    query.values();
+    return withValues;
+  };
+  return withValues;
 }

@@ -12,9 +12,10 @@ export interface MetricsEndpointOptions {
 /** Counts every answered request; serves GET /metrics in Prometheus text format unless it has its own port. */
 export function useMetrics(metrics: Metrics, options: MetricsEndpointOptions): Plugin {
   return {
-    async onRequest({ url, request, endResponse }) {
+    // Not async: a promise from every request's hook would make yoga await it.
+    onRequest({ url, request, endResponse }) {
       if (!options.serve || url.pathname !== '/metrics' || request.method !== 'GET') return;
-      endResponse(await metricsResponse(metrics, request, options.token));
+      return metricsResponse(metrics, request, options.token).then(endResponse);
     },
     onResponse({ request, response }) {
       if (isMetricsPath(request.url)) return;
