@@ -200,6 +200,8 @@ export function createApp(deps: AppDeps): App {
     // No operation takes a file: a multipart body is only ever a CSRF attempt or a mistake (415).
     multipart: false,
     maskedErrors: { maskError: maskOutsideExecution(logger) },
+    // Their onRequest/onResponse/onExecute hooks run as one each (src/http/combined-hooks.ts):
+    // onExecute and its onExecuteDone/onNext must stay synchronous there.
     plugins: withCombinedHooks([
       useRequestId(),
       useRequestBodyLimits(),

@@ -111,7 +111,8 @@ class StatementWatch {
   within<T>(work: PromiseLike<T>): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       // Real time, not the app's clock: tests that move their clock must not cut queries in flight.
-      const entry: Watched = { due: Date.now() + this.ms, fail: reject, prev: this.tail, next: undefined, settled: false };
+      // Monotonic, as timers are: a wall clock set back would stretch every deadline behind this one.
+      const entry: Watched = { due: performance.now() + this.ms, fail: reject, prev: this.tail, next: undefined, settled: false };
       if (this.tail) this.tail.next = entry;
       else this.head = entry;
       this.tail = entry;
@@ -148,7 +149,7 @@ class StatementWatch {
 
   private readonly expire = (): void => {
     this.timer = undefined;
-    const now = Date.now();
+    const now = performance.now();
     while (this.head && this.head.due <= now) {
       const late = this.head;
       this.remove(late);

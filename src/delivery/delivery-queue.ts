@@ -180,10 +180,11 @@ export async function claimDue(
 }
 
 /**
- * True when a claim at `now` (epoch ms) could take this row although its worker holds it (sent,
- * result not yet written; or claimed ahead): its lease as the worker knows it has run out. A lease
- * still running in memory runs at least as long in the database (a renewal only extends it), so
- * the claim's own lease condition already leaves that row alone; only these need excluding by id.
+ * True when a claim at `now` (epoch ms) could take this row although its worker holds it claimed
+ * ahead: its lease as the worker knows it has run out. A lease still running in memory runs at
+ * least as long in the database (a renewal only extends it), so the claim's own lease condition
+ * already leaves that row alone. (Rows sent whose result is not written yet are excluded whatever
+ * their lease: the write itself clears it.)
  */
 export const leaseRanOut = (row: DeliveryRow, now: number) => (row.leaseUntil?.getTime() ?? 0) <= now;
 

@@ -132,7 +132,9 @@ export function createDeliveryWorker(deps: DeliveryWorkerDeps): DeliveryWorker {
     // Results not yet written are bounded too: claim more only once the writes keep up.
     wanted: () => (recorder.backlog >= config.concurrency * 8 ? 0 : slots.wanted(prefetch)),
     exclusions: (at) => ({
-      ids: [...slots.held, ...recorder.unrecorded].filter((row) => leaseRanOut(row, at)).map((row) => row.id),
+      // Unwritten results always: once a retry's write commits (PENDING, lease cleared) a claim
+      // could take the row before this worker has let go of it.
+      ids: [...slots.held.filter((row) => leaseRanOut(row, at)), ...recorder.unrecorded].map((row) => row.id),
       users: [...slots.saturated(breakers.openKeys(now()))],
     }),
     accept: (rows) => {
