@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { systemClock } from '../src/clock.js';
-import { loadConfigOrExit } from '../src/bootstrap.js';
+import { loadConfigOrExit } from '../src/env.js';
 import { createDb, type Database } from '../src/db/client.js';
 import { PGLITE_TEMPLATE_DIR } from '../src/package-files.js';
 import { quotesRepository } from '../src/modules/quotes/quotes.repository.js';

@@ -1,4 +1,4 @@
-import { loadConfigOrExit } from '../src/bootstrap.js';
+import { loadConfigOrExit } from '../src/env.js';
 import { createDb } from '../src/db/client.js';
 import { PGLITE_TEMPLATE_DIR } from '../src/package-files.js';
 

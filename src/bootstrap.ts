@@ -5,22 +5,9 @@ import { restrictNewFiles } from './db/data-dir.js';
 import type { EmbeddedStart } from './db/embedded-start.js';
 import { PGLITE_TEMPLATE_DIR } from './package-files.js';
 import { webhooks } from './db/tables.js';
-import { ConfigError, parseEnv, type Config } from './env.js';
+import type { Config } from './env.js';
 import { createLogger, type Logger } from './logger.js';
 import { loadSecretBox, type SecretBox } from './modules/webhooks/secret-box.js';
-
-/** The environment, parsed; a bad value ends the process with one line naming it. */
-export function loadConfigOrExit(): Config {
-  try {
-    return parseEnv(process.env);
-  } catch (error) {
-    if (error instanceof ConfigError) {
-      process.stderr.write(`Configuration error: ${error.message}\n`);
-      process.exit(1);
-    }
-    throw error;
-  }
-}
 
 export interface Runtime {
   logger: Logger;

@@ -1,5 +1,4 @@
 import { z } from 'zod';
-import { DEFAULT_DATA_DIR } from './db/data-dir.js';
 
 const bool = (name: string) =>
   z.string().transform((value, ctx) => {
@@ -101,7 +100,7 @@ const EnvSchema = z.object({
   PORT: int('PORT', 0, 65535, 'a port number').default(4000),
   HOST: z.string().min(1).default('0.0.0.0'),
   DATABASE_URL: optional(url('DATABASE_URL', ['postgres:', 'postgresql:'])),
-  DATA_DIR: z.string().min(1).default(DEFAULT_DATA_DIR),
+  DATA_DIR: z.string().min(1).default('./.data'),
   DATABASE_REQUEST_TIMEOUT_MS: int('DATABASE_REQUEST_TIMEOUT_MS', 100, 60_000).default(1500),
   ADMIN_API_KEY: optional(z.string().min(16, { message: 'ADMIN_API_KEY must be at least 16 characters' })),
   SECRET_ENCRYPTION_KEY: optional(encryptionKey('SECRET_ENCRYPTION_KEY')),
@@ -152,7 +151,7 @@ export type Config = Omit<ParsedEnv, 'WEBHOOK_ALLOW_PRIVATE_NETWORKS'> & {
   WEBHOOK_ALLOW_PRIVATE_NETWORKS: boolean;
 };
 
-export class ConfigError extends Error {
+class ConfigError extends Error {
   override name = 'ConfigError';
 }
 
@@ -175,4 +174,17 @@ export function parseEnv(raw: Record<string, string | undefined>): Config {
     ...env,
     WEBHOOK_ALLOW_PRIVATE_NETWORKS: env.WEBHOOK_ALLOW_PRIVATE_NETWORKS ?? env.NODE_ENV !== 'production',
   };
+}
+
+/** The environment, parsed; a bad value ends the process with one line naming it. */
+export function loadConfigOrExit(): Config {
+  try {
+    return parseEnv(process.env);
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`Configuration error: ${error.message}\n`);
+      process.exit(1);
+    }
+    throw error;
+  }
 }

@@ -1,39 +1,23 @@
 import type { Server } from 'node:http';
-import { DEFAULT_DATA_DIR, restrictNewFiles } from './db/data-dir.js';
+import { restrictNewFiles } from './db/data-dir.js';
 import { startEmbedded, type EmbeddedStart } from './db/embedded-start.js';
 import type { DeliveryWorker } from './delivery/delivery-worker.js';
+import { loadConfigOrExit } from './env.js';
 import type { AlertEvaluator } from './modules/alerts/alert-evaluator.js';
 import { PGLITE_TEMPLATE_DIR } from './package-files.js';
 
-/**
- * The embedded database starts before anything else loads: PostgreSQL's start in WASM (in its own
- * thread) and loading the app take about as long each, and overlap. Only Node's own modules are
- * imported statically. DATABASE_URL and DATA_DIR are read as the config reads them; when they are
- * invalid, the config's error ends the start before this is used.
- */
-function startEmbeddedEarly(): { started?: EmbeddedStart; error?: unknown } {
-  const { DATABASE_URL, DATA_DIR = DEFAULT_DATA_DIR } = process.env;
-  if (DATABASE_URL || DATA_DIR === '') return {};
-  restrictNewFiles();
-  try {
-    // The claim makes loose files owner-only now; their warning is logged once the logger exists
-    // (createDb), so a configuration error that ends the start first leaves them fixed but unsaid.
-    const started = startEmbedded({ dataDir: DATA_DIR, templateDir: PGLITE_TEMPLATE_DIR });
-    // An exit before the database is adopted (a configuration error) leaves no lock behind.
-    process.once('exit', () => started.folder?.release());
-    return { started };
-  } catch (error) {
-    return { error }; // reported after the config's own errors, as when the database opened later
-  }
-}
-
-const early = startEmbeddedEarly();
-
 async function main(): Promise<void> {
-  const { describeDatabase, loadConfigOrExit, openRuntime, startUntilSignal } = await import('./bootstrap.js');
   const config = loadConfigOrExit();
-  if (early.error) throw early.error;
-  const runtime = openRuntime(config, { started: early.started });
+  // The embedded database starts (in its own thread) before the app loads: PostgreSQL's start in
+  // WASM and loading the app take about as long each, and overlap. Only the config and what
+  // starting it needs are imported statically; a bad config ends the start before it touches DATA_DIR.
+  let embedded: EmbeddedStart | undefined;
+  if (!config.DATABASE_URL) {
+    restrictNewFiles();
+    embedded = startEmbedded({ dataDir: config.DATA_DIR, templateDir: PGLITE_TEMPLATE_DIR });
+  }
+  const { describeDatabase, openRuntime, startUntilSignal } = await import('./bootstrap.js');
+  const runtime = openRuntime(config, { started: embedded });
   runtime.catch(() => {}); // awaited below; no unhandled rejection while the import runs
   const [{ createApp, createEvaluator, createWorker }, { seedDemoQuotes }, { systemClock }, { createHttpServer }, { createMetrics }, { startMetricsServer }] =
     await Promise.all([

@@ -1,7 +1,8 @@
 // `npm run worker`: the delivery worker and the alert evaluator, to scale them apart from the API.
 import type { Server } from 'node:http';
 import { createEvaluator, createWorker } from './app.js';
-import { describeDatabase, loadConfigOrExit, openRuntime, startUntilSignal } from './bootstrap.js';
+import { describeDatabase, openRuntime, startUntilSignal } from './bootstrap.js';
+import { loadConfigOrExit } from './env.js';
 import { systemClock } from './clock.js';
 import type { DeliveryWorker } from './delivery/delivery-worker.js';
 import type { AlertEvaluator } from './modules/alerts/alert-evaluator.js';

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -110,13 +110,13 @@ describe('npm start', () => {
     }
   });
 
-  // The embedded database starts before the configuration is read (src/main.ts): what the
-  // configuration or the folder's owner says must still come out as before, and nothing is left.
-  it('a configuration error ends the start with its one line and leaves no lock in DATA_DIR', async () => {
+  // The embedded database starts before the app loads (src/main.ts), right after the
+  // configuration is read: a bad configuration must end the start before DATA_DIR is touched.
+  it('a configuration error ends the start with its one line and leaves DATA_DIR untouched', async () => {
     const server = startServer('not-a-port');
     expect(await server.exited).toBe(1);
     expect(server.output().stderr).toMatch(/^Configuration error: .*PORT/);
-    expect(existsSync(path.join(server.dataDir, 'pgdata.lock'))).toBe(false);
+    expect(readdirSync(server.dataDir)).toEqual([]);
   });
 
   it('a second server on the same DATA_DIR fails with one clear line and leaves the first one serving', async () => {

@@ -1,9 +1,6 @@
 import { chmodSync, existsSync, linkSync, lstatSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 
-/** DATA_DIR when the environment does not set it. */
-export const DEFAULT_DATA_DIR = './.data';
-
 /** The embedded database's folder holds API-key hashes and the secret key: owner only. */
 const DIR_MODE = 0o700;
 const FILE_MODE = 0o600;
