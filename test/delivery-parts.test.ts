@@ -221,9 +221,9 @@ describe('the attempt recorder', () => {
       r.record(claimed[1]!, claimed[1]!.url, outcome(false, started)),
       r.record(claimed[2]!, 'http://127.0.0.1:2/moved', outcome(true, started)),
     ];
-    expect(r.unrecorded.map((row) => row.id).sort()).toEqual(claimed.map((c) => c.id).sort());
+    expect(r.unrecordedIds.sort()).toEqual(claimed.map((c) => c.id).sort());
     const [delivered, retrying, moved] = await Promise.all(writes);
-    expect(r.unrecorded).toEqual([]);
+    expect(r.unrecordedIds).toEqual([]);
     expect(r.backlog).toBe(0);
 
     const ended = started.getTime() + 40;

@@ -58,7 +58,8 @@ export function answerWithin<T>(work: PromiseLike<T>, ms: number): Promise<T> {
  * so its outcome is unknown, as with any lost connection.
  */
 export function withDeadline(client: Sql, ms: number, commitMs: number): Sql {
-  return timed(client, 'begin', () => new Deadline(ms), commitMs, new StatementWatch(ms));
+  const statements = new StatementWatch(ms);
+  return timed(client, 'begin', () => new Deadline(ms), commitMs, (query) => statements.within(query));
 }
 
 /**
@@ -70,11 +71,11 @@ function timed<C extends Sql | TransactionSql>(
   scope: 'begin' | 'savepoint',
   deadline: () => Deadline,
   commitMs: number,
-  statements?: StatementWatch,
+  within: <T>(query: PromiseLike<T>) => Promise<T>,
 ): C {
   const unsafe = (...args: Parameters<Sql['unsafe']>) => {
     const query = client.unsafe(...args);
-    return passValues(query, statements ? statements.within(query) : deadline().within(query));
+    return passValues(query, within(query));
   };
   return new Proxy(client, {
     get(target, property, receiver) {
@@ -178,7 +179,7 @@ async function scoped(open: Open, args: unknown[], deadline: Deadline, commitMs:
       entered();
       try {
         deadline.check(); // BEGIN answered too late: the caller has gone, run nothing
-        const result = await fn(timed(tx, 'savepoint', () => deadline, commitMs));
+        const result = await fn(timed(tx, 'savepoint', () => deadline, commitMs, (query) => deadline.within(query)));
         deadline.check(); // a statement went unanswered: roll back even if the callback carried on
         return result;
       } finally {

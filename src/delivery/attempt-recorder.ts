@@ -16,7 +16,7 @@ export interface AttemptRecorderConfig {
  * the lease re-check before a send, and the attempt's result after it.
  */
 export class AttemptRecorder {
-  readonly #unrecorded = new Map<string, DeliveryRow>();
+  readonly #unrecorded = new Set<string>();
   readonly #leases;
   readonly #results;
 
@@ -38,7 +38,7 @@ export class AttemptRecorder {
 
   /** Writes the attempt; resolves to the delivery after it, or null when the row changed meanwhile. */
   async record(row: DeliveryRow, url: string, outcome: AttemptOutcome): Promise<DeliveryRow | null> {
-    this.#unrecorded.set(row.id, row);
+    this.#unrecorded.add(row.id);
     try {
       // Waits and completedAt count from the end of the attempt, not from when it is written.
       const ended = new Date(outcome.startedAt.getTime() + outcome.durationMs);
@@ -55,7 +55,7 @@ export class AttemptRecorder {
   }
 
   /** Rows sent whose result is not written yet: they must not be claimed again meanwhile. */
-  get unrecorded(): DeliveryRow[] {
-    return [...this.#unrecorded.values()];
+  get unrecordedIds(): string[] {
+    return [...this.#unrecorded];
   }
 }

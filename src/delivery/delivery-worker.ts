@@ -134,7 +134,7 @@ export function createDeliveryWorker(deps: DeliveryWorkerDeps): DeliveryWorker {
     exclusions: (at) => ({
       // Unwritten results always: once a retry's write commits (PENDING, lease cleared) a claim
       // could take the row before this worker has let go of it.
-      ids: [...slots.held.filter((row) => leaseRanOut(row, at)), ...recorder.unrecorded].map((row) => row.id),
+      ids: [...slots.held.filter((row) => leaseRanOut(row, at)).map((row) => row.id), ...recorder.unrecordedIds],
       users: [...slots.saturated(breakers.openKeys(now()))],
     }),
     accept: (rows) => {
