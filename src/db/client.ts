@@ -172,6 +172,12 @@ async function createPostgres(url: string): Promise<Database> {
     // no statement holds a connection (and a request) for long.
     connect_timeout: CONNECT_TIMEOUT_SECONDS,
     connection: { statement_timeout: STATEMENT_TIMEOUT_MS },
+    // postgres.js's array-type lookup, the first statement of every new connection, drops its
+    // promise: a connection lost during it (a PostgreSQL outage) raised an unhandled rejection,
+    // which ends a Node process (porsager/postgres#1192; seen in test/postgres-outage.test.ts).
+    // Nothing needs it: array columns go through drizzle's own array encoding, and array
+    // parameters are passed as text literals cast in SQL.
+    fetch_types: false,
   });
   // One handle per deadline: what is cached per handle (prepared queries) is then cached once.
   const handles = new Map<number, Db>();
