@@ -6,12 +6,39 @@
 // `npm ci --omit=dev && npm start` works. Code the entries share, and the GraphiQL page (loaded on
 // its first request), go to dist/chunks/.
 import { execFileSync } from 'node:child_process';
-import { renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
+
+// graphql ships CommonJS (.js) and ES modules (.mjs) side by side and has no "exports" map.
+// Packages that require() it (graphql-rate-limit, Armor, …) made esbuild bundle the CommonJS
+// copy for everyone, and every ES importer — yoga's executor on each field of each request —
+// then read each export through two getters (esbuild's interop and graphql's re-exports):
+// ~2 % of a read's CPU. Every import of graphql gets the ES module instead, and each require()
+// a shared CommonJS wrapper of it: required directly, the ES module's ~450 exports would be
+// copied anew at each of the ~70 call sites, on every start.
+const graphqlAsEsm = {
+  name: 'graphql-as-esm',
+  setup(build) {
+    build.onResolve({ filter: /^graphql(\/.*)?$/ }, (args) => {
+      const cjs = createRequire(path.join(args.resolveDir, 'x.js')).resolve(args.path);
+      const esm = cjs.replace(/\.js$/, '.mjs');
+      if (!existsSync(esm)) return undefined;
+      // The wrapper keeps the .js name: a .mjs one would be taken for an ES module.
+      return args.kind === 'require-call' ? { path: path.relative(root, cjs), namespace: 'graphql-required' } : { path: esm };
+    });
+    build.onLoad({ filter: /.*/, namespace: 'graphql-required' }, (args) => ({
+      contents: `module.exports = require(${JSON.stringify(`./${path.basename(args.path, '.js')}.mjs`)});`,
+      resolveDir: path.join(root, path.dirname(args.path)),
+      loader: 'js',
+    }));
+  },
+};
+
 const dist = path.join(root, 'dist');
 // Built beside dist/ and swapped in whole: a server starting meanwhile, or a second build racing
 // this one, never loads half of one build and half of another.
@@ -43,6 +70,7 @@ await build({
       'const __dirname = __pathDirname(__filename);',
     ].join(' '),
   },
+  plugins: [graphqlAsEsm],
   logLevel: 'warning',
 });
 execFileSync(process.execPath, [path.join(out, 'scripts', 'write-pglite-template.js'), path.join(out, 'pglite-template', 'pgdata')], {
