@@ -12,7 +12,7 @@ import { claimDataDir, tightenDataDir, type ClaimedDataDir } from './data-dir.js
 import { withDeadline } from './deadline.js';
 import { newStoreSource, startEmbedded, type EmbeddedStart } from './embedded-start.js';
 import { openPgliteThread } from './pglite-thread.js';
-import { PGLITE_POSTGRESQL_CONF } from './pglite-thread-start.js';
+import { delayWasmTierUp, PGLITE_POSTGRESQL_CONF } from './pglite-thread-start.js';
 import { queryRows } from './rows.js';
 import { MIGRATIONS_FOLDER } from '../package-files.js';
 import { tables, type Tables } from './tables.js';
@@ -121,6 +121,7 @@ async function createPglite({ dataDir, image, templateDir, thread, started, onLo
       const source = newStoreSource(folder, { image, templateDir });
       if (source.templateDir) copyTemplate(source.templateDir, folder!.pgdata);
       const options = { postgresqlconf: PGLITE_POSTGRESQL_CONF, ...(source.image ? { loadDataDir: source.image } : {}) };
+      delayWasmTierUp();
       client = folder ? new PGlite(folder.pgdata, options) : new PGlite(options);
       await client.waitReady;
     }

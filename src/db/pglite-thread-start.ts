@@ -1,4 +1,5 @@
 import { createRequire } from 'node:module';
+import { setFlagsFromString } from 'node:v8';
 import { Worker } from 'node:worker_threads';
 
 /**
@@ -58,7 +59,20 @@ export interface PgliteThread {
   readonly stopped: Promise<Error | undefined>;
 }
 
+/**
+ * PostgreSQL's start in WASM runs many functions hot enough that V8 recompiles them with TurboFan
+ * meanwhile: ~0.4–0.8 s of CPU, on a 2-core machine whose other core is loading the app. With a
+ * tier-up budget 100× V8's default (1.8 M, roughly bytes of code run per function) the start runs
+ * in baseline (Liftoff) code; what stays hot under load still tiers up, after 100× more work
+ * (bench/RESULTS.md, first start). A V8 flag is per process: call before PGlite's WASM is
+ * compiled, in whichever thread. It also delays undici's HTTP parser (WASM too) reaching TurboFan.
+ */
+export function delayWasmTierUp(): void {
+  setFlagsFromString('--wasm-tiering-budget=180000000');
+}
+
 export function startPgliteThread(start: PgliteThreadStart): PgliteThread {
+  delayWasmTierUp();
   const pglitePath = createRequire(import.meta.url).resolve('@electric-sql/pglite');
   const worker = new Worker(THREAD_SOURCE, { eval: true, workerData: { ...start, postgresqlconf: PGLITE_POSTGRESQL_CONF, pglitePath } });
   // Watched from the start: the client may attach later (npm start), and an 'error' event with
