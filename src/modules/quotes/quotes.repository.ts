@@ -1,5 +1,6 @@
 import { and, desc, inArray, lte, sql } from 'drizzle-orm';
 import type { Db } from '../../db/client.js';
+import { queryRows } from '../../db/rows.js';
 import { quoteChanges, quoteHistory, quotes } from '../../db/tables.js';
 
 /** Evaluators wake on this when a price change commits. */
@@ -108,10 +109,13 @@ export function quotesRepository(db: Db) {
       });
     },
 
+    // Asked on every start of the embedded database: one query, and no count of a history that grows.
     async isEmpty(): Promise<boolean> {
-      const [latest] = await db.select({ n: sql<number>`count(*)::int` }).from(quotes);
-      const [history] = await db.select({ n: sql<number>`count(*)::int` }).from(quoteHistory);
-      return latest!.n === 0 && history!.n === 0;
+      const [row] = await queryRows<{ empty: boolean }>(
+        db,
+        sql`select not exists (select from ${quotes}) and not exists (select from ${quoteHistory}) as empty`,
+      );
+      return row!.empty;
     },
   };
 }
