@@ -4,7 +4,7 @@ import type { Clock } from '../clock.js';
 import type { Config } from '../env.js';
 import type { Logger } from '../logger.js';
 import { budgetTable, PUBLIC_FIELDS, type Budget, type BudgetOverrides } from './budgets.js';
-import { createRedisStore } from './redis-store.js';
+import type { RedisStoreOptions } from './redis-store.js';
 import { createMemoryStore, type Hit, type RateLimitStore } from './rate-limit-store.js';
 
 export interface RateLimitOptions extends BudgetOverrides {
@@ -53,7 +53,7 @@ export function createRateLimiter(deps: {
   const { config, clock, logger, options = {} } = deps;
   const budgetFor = budgetTable(config, options);
   const store: RateLimitStore = config.REDIS_URL
-    ? createRedisStore({
+    ? loadRedisStore({
         url: config.REDIS_URL,
         keyPrefix: options.keyPrefix ?? 'alertwire:rate-limit:',
         logger,
@@ -116,6 +116,18 @@ export function createRateLimiter(deps: {
       };
     },
     close: () => store.close(),
+  };
+}
+
+/**
+ * The Redis store, whose module (and ioredis, ~50 ms of a start's CPU) is loaded only when
+ * REDIS_URL is set; hits wait for it the first time.
+ */
+function loadRedisStore(options: RedisStoreOptions): RateLimitStore {
+  const loading = import('./redis-store.js').then(({ createRedisStore }) => createRedisStore(options));
+  return {
+    hit: async (key, budget, now) => (await loading).hit(key, budget, now),
+    close: async () => (await loading).close(),
   };
 }
 
