@@ -19,7 +19,7 @@ async function main(): Promise<void> {
   const { describeDatabase, openRuntime, startUntilSignal } = await import('./bootstrap.js');
   const runtime = openRuntime(config, { started: embedded });
   runtime.catch(() => {}); // awaited below; no unhandled rejection while the import runs
-  const [{ createApp, createEvaluator, createWorker }, { seedDemoQuotes }, { systemClock }, { createHttpServer }, { createMetrics }, { startMetricsServer }] =
+  const [{ createApp }, { seedDemoQuotes }, { systemClock }, { createHttpServer }, { createMetrics }, { startMetricsServer }] =
     await Promise.all([
       import('./app.js'),
       import('./modules/quotes/demo-quotes.js'),
@@ -53,6 +53,7 @@ async function main(): Promise<void> {
   const started = await startUntilSignal(
     logger,
     async () => {
+      const { createEvaluator, createWorker } = await import('./background.js');
       metricsServer = config.METRICS_PORT
         ? await startMetricsServer(metrics, { port: config.METRICS_PORT, host: config.HOST, token: config.METRICS_TOKEN })
         : null;

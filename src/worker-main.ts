@@ -1,6 +1,6 @@
 // `npm run worker`: the delivery worker and the alert evaluator, to scale them apart from the API.
 import type { Server } from 'node:http';
-import { createEvaluator, createWorker } from './app.js';
+import { createEvaluator, createWorker } from './background.js';
 import { describeDatabase, openRuntime, startUntilSignal } from './bootstrap.js';
 import { loadConfigOrExit } from './env.js';
 import { systemClock } from './clock.js';

@@ -7,3 +7,7 @@ export const DELIVERED: DeliveryStatus = 'DELIVERED';
 export const FAILED: DeliveryStatus = 'FAILED';
 /** Recorded but never sent, because the webhook was disabled. */
 export const SKIPPED: DeliveryStatus = 'SKIPPED';
+
+/** Why an attempt failed, when it did: the schema's DeliveryFailureKind. */
+export const FAILURE_KINDS = ['TIMEOUT', 'DNS_ERROR', 'CONNECTION_ERROR', 'BLOCKED_ADDRESS', 'REDIRECT', 'HTTP_ERROR'] as const;
+export type FailureKind = (typeof FAILURE_KINDS)[number];

@@ -13,11 +13,10 @@ import {
   RESPONSE_BODY_KEPT_BYTES,
   type AttemptDetails,
 } from './attempt-details.js';
+import type { FailureKind } from './delivery-status.js';
 import { signatureHeaders } from './signature.js';
 import { PACKAGE_JSON_FILE } from '../package-files.js';
 
-export const FAILURE_KINDS = ['TIMEOUT', 'DNS_ERROR', 'CONNECTION_ERROR', 'BLOCKED_ADDRESS', 'REDIRECT', 'HTTP_ERROR'] as const;
-type FailureKind = (typeof FAILURE_KINDS)[number];
 
 /**
  * Failures no retry can fix: the delivery ends at once. GONE (HTTP 410) is the receiver saying

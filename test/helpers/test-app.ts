@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { createApp, createEvaluator, createWorker, type App } from '../../src/app.js';
+import { createApp, type App } from '../../src/app.js';
+import { createEvaluator, createWorker } from '../../src/background.js';
 import type { AlertEvaluator } from '../../src/modules/alerts/alert-evaluator.js';
 import { systemClock, type Clock } from '../../src/clock.js';
 import type { Database } from '../../src/db/client.js';

@@ -4,7 +4,7 @@ import type { Config } from '../../env.js';
 import { fieldIssues, ValidationError, validationErrorFromZod, type FieldIssue } from '../../errors.js';
 import type { Logger } from '../../logger.js';
 import { databaseQuoteSource } from './database-quote-source.js';
-import { httpQuoteSource } from './http-quote-source.js';
+import type { HttpQuoteSourceOptions } from './http-quote-source.js';
 import { createQuotePoller, type QuotePoller } from './quote-poller.js';
 import { futureAsOfProblem, QuotePoint, Ticker, type QuotePointInput } from './quote-input.js';
 import type { Quote, QuoteSource } from './quote-source.js';
@@ -16,7 +16,7 @@ const MAX_QUOTES_PER_UPSERT = 1000;
 export function createQuoteSource(deps: { db: Db; config: Config; clock: Clock; logger: Logger }): QuoteSource {
   const { config } = deps;
   if (!config.QUOTES_URL) return databaseQuoteSource(deps.db);
-  return httpQuoteSource({
+  return loadHttpQuoteSource({
     urlTemplate: config.QUOTES_URL,
     priceField: config.QUOTES_PRICE_FIELD,
     timeoutMs: config.QUOTES_TIMEOUT_MS,
@@ -24,6 +24,17 @@ export function createQuoteSource(deps: { db: Db; config: Config; clock: Clock; 
     clock: deps.clock,
     logger: deps.logger,
   });
+}
+
+/** The HTTP source; its module, and undici (~1 MB of the bundle), load on the first lookup, not at start. */
+function loadHttpQuoteSource(options: HttpQuoteSourceOptions): QuoteSource {
+  let source: Promise<QuoteSource> | undefined;
+  return {
+    async getQuotes(tickers) {
+      source ??= import('./http-quote-source.js').then(({ httpQuoteSource }) => httpQuoteSource(options));
+      return (await source).getQuotes(tickers);
+    },
+  };
 }
 
 /** With QUOTES_URL: polls the watched tickers every QUOTES_POLL_INTERVAL into the quotes tables. */
@@ -37,7 +48,7 @@ export function createQuotePollerFromConfig(deps: {
   const { config } = deps;
   if (!config.QUOTES_URL) return null;
   // Uncached: each round must see the provider's current price.
-  const source = httpQuoteSource({
+  const source = loadHttpQuoteSource({
     urlTemplate: config.QUOTES_URL,
     priceField: config.QUOTES_PRICE_FIELD,
     timeoutMs: config.QUOTES_TIMEOUT_MS,
