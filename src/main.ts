@@ -1,20 +1,29 @@
 import type { Server } from 'node:http';
-import { restrictNewFiles } from './db/data-dir.js';
-import { startEmbedded, type EmbeddedStart } from './db/embedded-start.js';
+import type { EmbeddedStart } from './db/embedded-start.js';
+import { spawnPgliteThread } from './db/pglite-thread-start.js';
 import type { DeliveryWorker } from './delivery/delivery-worker.js';
-import { loadConfigOrExit } from './env.js';
 import type { AlertEvaluator } from './modules/alerts/alert-evaluator.js';
-import { PGLITE_TEMPLATE_DIR } from './package-files.js';
+
+// The embedded database's thread, spawned before anything else loads: PostgreSQL's start in
+// WASM is the start's longest path, and the thread starts up and loads PGlite while this one
+// reads the configuration. It opens nothing until told (startEmbedded below), so a bad
+// configuration still ends the start before DATA_DIR is touched.
+const embeddedThread = process.env.DATABASE_URL ? undefined : spawnPgliteThread();
 
 async function main(): Promise<void> {
+  const [{ loadConfigOrExit }, { restrictNewFiles }, { startEmbedded }, { PGLITE_TEMPLATE_DIR }] = await Promise.all([
+    import('./env.js'),
+    import('./db/data-dir.js'),
+    import('./db/embedded-start.js'),
+    import('./package-files.js'),
+  ]);
   const config = loadConfigOrExit();
-  // The embedded database starts (in its own thread) before the app loads: PostgreSQL's start in
-  // WASM and loading the app take about as long each, and overlap. Only the config and what
-  // starting it needs are imported statically; a bad config ends the start before it touches DATA_DIR.
   let embedded: EmbeddedStart | undefined;
-  if (!config.DATABASE_URL) {
+  if (config.DATABASE_URL) {
+    void embeddedThread?.worker.terminate();
+  } else {
     restrictNewFiles();
-    embedded = startEmbedded({ dataDir: config.DATA_DIR, templateDir: PGLITE_TEMPLATE_DIR });
+    embedded = startEmbedded({ dataDir: config.DATA_DIR, templateDir: PGLITE_TEMPLATE_DIR, thread: embeddedThread });
   }
   const { describeDatabase, openRuntime, startUntilSignal } = await import('./bootstrap.js');
   const runtime = openRuntime(config, { started: embedded });

@@ -5,6 +5,7 @@ import { eq, sql } from 'drizzle-orm';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createDb } from '../src/db/client.js';
 import { startEmbedded } from '../src/db/embedded-start.js';
+import { spawnPgliteThread } from '../src/db/pglite-thread-start.js';
 import { isUniqueViolation } from '../src/db/errors.js';
 import { queryRows } from '../src/db/rows.js';
 import { users } from '../src/db/tables.js';
@@ -81,5 +82,21 @@ describe('the embedded database in a worker thread', () => {
     expect(await started.thread.stopped).toBeInstanceOf(Error);
     await expect(createDb({ started })).rejects.toThrow();
     expect(existsSync(path.join(dataDir, 'data', 'pgdata.lock'))).toBe(false);
+  });
+
+  it('a thread spawned before its folder is known (npm start) serves the store it is then told to open', async () => {
+    const dataDir = mkdtempSync(path.join(tmpdir(), 'alertwire-thread-'));
+    dirs.push(dataDir);
+    const thread = spawnPgliteThread();
+    await new Promise((resolve) => thread.worker.once('online', resolve));
+    const database = await createDb({ started: startEmbedded({ dataDir, templateDir: PGLITE_TEMPLATE_DIR, thread }) });
+    try {
+      await database.migrate();
+      await database.db.insert(users).values(user('early@example.com'));
+      const rows = await database.db.select({ email: users.email }).from(users);
+      expect(rows).toEqual([{ email: 'early@example.com' }]);
+    } finally {
+      await database.close();
+    }
   });
 });

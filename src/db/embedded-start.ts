@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { claimDataDir, type ClaimedDataDir } from './data-dir.js';
-import { startPgliteThread, type PgliteThread } from './pglite-thread-start.js';
+import { spawnPgliteThread, type PgliteThread, type SpawnedPgliteThread } from './pglite-thread-start.js';
 
 /** The embedded database on its way up: its folder claimed and PGlite starting in its thread. */
 export interface EmbeddedStart {
@@ -15,6 +15,8 @@ export interface EmbeddedStartOptions {
   image?: Uint8Array | undefined;
   /** A closed, migrated store to copy into an empty folder (unless an image is given). */
   templateDir?: string | undefined;
+  /** A thread spawned earlier (main.ts) and not opened yet; default: a new one. */
+  thread?: SpawnedPgliteThread | undefined;
 }
 
 /**
@@ -22,14 +24,17 @@ export interface EmbeddedStartOptions {
  * Node's own modules are imported here, so `npm start` calls this before loading the app, and
  * PostgreSQL's start in WASM overlaps the app's loading.
  */
-export function startEmbedded({ dataDir, image, templateDir }: EmbeddedStartOptions): EmbeddedStart {
-  const folder = dataDir ? claimDataDir(dataDir) : undefined;
+export function startEmbedded({ dataDir, image, templateDir, thread }: EmbeddedStartOptions): EmbeddedStart {
+  let folder: ClaimedDataDir | undefined;
   try {
+    folder = dataDir ? claimDataDir(dataDir) : undefined;
     const source = newStoreSource(folder, { image, templateDir });
-    const thread = startPgliteThread({ dataDir: folder?.pgdata, loadDataDir: source.image, templateDir: source.templateDir });
+    thread ??= spawnPgliteThread();
+    thread.open({ dataDir: folder?.pgdata, loadDataDir: source.image, templateDir: source.templateDir });
     return { folder, thread };
   } catch (error) {
     folder?.release();
+    void thread?.worker.terminate();
     throw error;
   }
 }

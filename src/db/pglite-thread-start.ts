@@ -8,28 +8,44 @@ import { Worker } from 'node:worker_threads';
  */
 
 // CommonJS in an eval'd worker: it needs no file of its own, so tsx, vitest and dist/ all run it.
+// The thread loads PGlite as soon as it is spawned; what to open (the folder, an image, a
+// template to copy) comes in its first message, `open`.
 const THREAD_SOURCE = `
 const { parentPort, workerData } = require('node:worker_threads');
 const fs = require('node:fs');
 const { PGlite } = require(workerData.pglitePath);
-if (workerData.templateDir) {
-  // copyTemplate() of client.ts, here because this thread cannot load an ES module on Node 20.
-  const partial = workerData.dataDir + '.partial';
-  fs.rmSync(partial, { recursive: true, force: true });
-  fs.cpSync(workerData.templateDir, partial, { recursive: true });
-  fs.renameSync(partial, workerData.dataDir);
+async function open(start) {
+  if (start.templateDir) {
+    // copyTemplate() of client.ts, here because this thread cannot load an ES module on Node 20.
+    const partial = start.dataDir + '.partial';
+    fs.rmSync(partial, { recursive: true, force: true });
+    fs.cpSync(start.templateDir, partial, { recursive: true });
+    fs.renameSync(partial, start.dataDir);
+  }
+  const options = { postgresqlconf: start.postgresqlconf };
+  if (start.loadDataDir) options.loadDataDir = new Blob([start.loadDataDir]);
+  const pg = start.dataDir ? new PGlite(start.dataDir, options) : new PGlite(options);
+  pg.onNotification((channel, payload) => parentPort.postMessage({ notification: { channel, payload } }));
+  return pg;
 }
-const options = { postgresqlconf: workerData.postgresqlconf };
-if (workerData.loadDataDir) options.loadDataDir = new Blob([workerData.loadDataDir]);
-const pg = workerData.dataDir ? new PGlite(workerData.dataDir, options) : new PGlite(options);
-pg.onNotification((channel, payload) => parentPort.postMessage({ notification: { channel, payload } }));
+let opened;
+const store = () => opened ?? Promise.reject(new Error('the embedded database was not opened'));
 const methods = {
-  ready: () => pg.waitReady.then(() => null),
-  execProtocolStream: (message) => pg.execProtocolStream(message, { syncToFs: false }),
-  syncToFs: () => pg.syncToFs(),
-  close: () => pg.close(),
+  ready: async () => {
+    await (await store()).waitReady;
+    return null;
+  },
+  execProtocolStream: async (message) => (await store()).execProtocolStream(message, { syncToFs: false }),
+  syncToFs: async () => (await store()).syncToFs(),
+  close: async () => (await store()).close(),
 };
-parentPort.on('message', async ({ id, method, args }) => {
+parentPort.on('message', async ({ open: start, id, method, args }) => {
+  if (start) {
+    opened = open(start);
+    // A store that cannot open ends the thread with the reason (PgliteThread.stopped).
+    opened.catch((error) => process.nextTick(() => { throw error; }));
+    return;
+  }
   try {
     parentPort.postMessage({ id, result: await methods[method](...args) });
   } catch (error) {
@@ -44,7 +60,7 @@ parentPort.on('message', async ({ id, method, args }) => {
 // resident; the quickstart's data fits a smaller one (bench/RESULTS.md, idle RSS).
 export const PGLITE_POSTGRESQL_CONF = ['shared_buffers=32MB'];
 
-export interface PgliteThreadStart {
+interface PgliteThreadStart {
   /** Data folder (absent: in memory); already claimed (data-dir.ts). */
   dataDir?: string | undefined;
   /** A data-dir image to start an empty store from. */
@@ -71,10 +87,21 @@ export function delayWasmTierUp(): void {
   setFlagsFromString('--wasm-tiering-budget=180000000');
 }
 
-export function startPgliteThread(start: PgliteThreadStart): PgliteThread {
+/** A thread that is loading PGlite, not yet told what to open: see spawnPgliteThread. */
+export interface SpawnedPgliteThread extends PgliteThread {
+  /** Opens the store; the thread answers queries once it is up (openPgliteThread). Once only. */
+  open(start: PgliteThreadStart): void;
+}
+
+/**
+ * Spawns PGlite's thread, which starts up and loads PGlite while the caller still reads its
+ * configuration and claims the folder; `open` says what to open. Until then the thread has
+ * touched nothing on disk.
+ */
+export function spawnPgliteThread(): SpawnedPgliteThread {
   delayWasmTierUp();
   const pglitePath = createRequire(import.meta.url).resolve('@electric-sql/pglite');
-  const worker = new Worker(THREAD_SOURCE, { eval: true, workerData: { ...start, postgresqlconf: PGLITE_POSTGRESQL_CONF, pglitePath } });
+  const worker = new Worker(THREAD_SOURCE, { eval: true, workerData: { pglitePath } });
   // Watched from the start: the client may attach later (npm start), and an 'error' event with
   // no listener would end the process instead of failing the start with its reason.
   let failure: Error | undefined;
@@ -82,5 +109,10 @@ export function startPgliteThread(start: PgliteThreadStart): PgliteThread {
     failure = error;
   });
   const stopped = new Promise<Error | undefined>((resolve) => worker.once('exit', () => resolve(failure)));
-  return { worker, stopped };
+  return {
+    worker,
+    stopped,
+    // Posted before any call of the client (pglite-thread.ts), so the thread reads it first.
+    open: (start) => worker.postMessage({ open: { ...start, postgresqlconf: PGLITE_POSTGRESQL_CONF } }),
+  };
 }

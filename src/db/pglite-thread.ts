@@ -25,7 +25,7 @@ interface NotificationEvent {
   notification: { channel: string; payload: string };
 }
 
-/** PGlite's client for a thread from startPgliteThread (pglite-thread-start.ts); resolves once it answers queries. */
+/** PGlite's client for a thread from spawnPgliteThread (pglite-thread-start.ts), opened; resolves once it answers queries. */
 export async function openPgliteThread(thread: PgliteThread): Promise<PGlite> {
   const client = new PgliteThreadClient(thread);
   try {
