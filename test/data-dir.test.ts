@@ -4,22 +4,11 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createDb } from '../src/db/client.js';
 import { PGLITE_TEMPLATE_DIR } from '../src/package-files.js';
+import { openToOthers } from './helpers/file-modes.js';
 import { pgliteImage } from './helpers/test-database.js';
 
 const root = mkdtempSync(path.join(tmpdir(), 'alertwire-datadir-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
-
-/** Every path under dir whose mode lets group or others in. */
-function openToOthers(dir: string): string[] {
-  const found: string[] = [];
-  const visit = (file: string) => {
-    const stat = statSync(file);
-    if ((stat.mode & 0o077) !== 0) found.push(`${path.relative(root, file)} ${(stat.mode & 0o777).toString(8)}`);
-    if (stat.isDirectory()) for (const name of readdirSync(file)) visit(path.join(file, name));
-  };
-  visit(dir);
-  return found;
-}
 
 // As `npm start` opens DATA_DIR: a fresh folder starts as a copy of the build's template.
 const startup = { templateDir: PGLITE_TEMPLATE_DIR };

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { compiled, repositoryRoot } from './helpers/compiled.js';
+import { openToOthers } from './helpers/file-modes.js';
 import { freePort } from './helpers/ports.js';
 
 const dirs: string[] = [];
@@ -83,6 +84,9 @@ describe('npm start', () => {
     expect(await server.exited).toBe(0);
     expect(server.output().stdout).toContain('"msg":"stopped"');
     expect(existsSync(path.join(server.dataDir, 'pgdata.lock'))).toBe(false);
+    // The template's copy, and what PostgreSQL wrote while it ran, under the umask main.ts sets.
+    expect(readdirSync(path.join(server.dataDir, 'pgdata')).length).toBeGreaterThan(5);
+    expect(openToOthers(server.dataDir)).toEqual([]);
   });
 
   it('SIGTERM to the npm process reaches the server, which stops cleanly', async () => {

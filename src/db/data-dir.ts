@@ -47,7 +47,12 @@ function isFreshPgdata(pgdata: string): boolean {
   return !existsSync(pgdata) || readdirSync(pgdata).length === 0;
 }
 
-/** Files the embedded database creates while running (new relations, WAL) are owner-only too. */
+/**
+ * Files the embedded database creates while running (new relations, WAL) are owner-only too.
+ * Not those PostgreSQL writes through fopen (pg_internal.init): PGlite creates them 0644 whatever
+ * the umask, so createDb tightens again once the store is open, and the next claim tightens what
+ * came later. DATA_DIR itself (0700) keeps them from other users meanwhile.
+ */
 export function restrictNewFiles(): void {
   process.umask(0o077);
 }
