@@ -121,9 +121,13 @@ async function createPglite({ dataDir, image, templateDir, thread, started, onLo
       const source = newStoreSource(folder, { image, templateDir });
       if (source.templateDir) copyTemplate(source.templateDir, folder!.pgdata);
       const options = { postgresqlconf: PGLITE_POSTGRESQL_CONF, ...(source.image ? { loadDataDir: source.image } : {}) };
-      delayWasmTierUp();
-      client = folder ? new PGlite(folder.pgdata, options) : new PGlite(options);
-      await client.waitReady;
+      const restoreTierUp = delayWasmTierUp();
+      try {
+        client = folder ? new PGlite(folder.pgdata, options) : new PGlite(options);
+        await client.waitReady;
+      } finally {
+        restoreTierUp();
+      }
     }
     // A new store's files (initdb, the image or the template), and those PostgreSQL made at start,
     // were written with the process umask.

@@ -13,6 +13,7 @@ import { Worker } from 'node:worker_threads';
 const THREAD_SOURCE = `
 const { parentPort, workerData } = require('node:worker_threads');
 const fs = require('node:fs');
+const v8 = require('node:v8');
 const { PGlite } = require(workerData.pglitePath);
 async function open(start) {
   if (start.templateDir) {
@@ -24,15 +25,25 @@ async function open(start) {
   }
   const options = { postgresqlconf: start.postgresqlconf };
   if (start.loadDataDir) options.loadDataDir = new Blob([start.loadDataDir]);
-  const pg = start.dataDir ? new PGlite(start.dataDir, options) : new PGlite(options);
-  pg.onNotification((channel, payload) => parentPort.postMessage({ notification: { channel, payload } }));
-  return pg;
+  // delayWasmTierUp() of pglite-thread-start.ts, for this thread's PGlite.
+  v8.setFlagsFromString(workerData.tierUp.delayed);
+  try {
+    const pg = start.dataDir ? new PGlite(start.dataDir, options) : new PGlite(options);
+    await pg.waitReady;
+    pg.onNotification((channel, payload) => parentPort.postMessage({ notification: { channel, payload } }));
+    return pg;
+  } finally {
+    v8.setFlagsFromString(workerData.tierUp.restored);
+  }
 }
+// Emscripten's file-system errors are not Errors: { name: 'ErrnoError', errno }.
+const asError = (error) =>
+  error instanceof Error ? error : new Error(error && error.message ? error.message : JSON.stringify(error));
 let opened;
 const store = () => opened ?? Promise.reject(new Error('the embedded database was not opened'));
 const methods = {
   ready: async () => {
-    await (await store()).waitReady;
+    await store();
     return null;
   },
   execProtocolStream: async (message) => (await store()).execProtocolStream(message, { syncToFs: false }),
@@ -42,8 +53,8 @@ const methods = {
 parentPort.on('message', async ({ open: start, id, method, args }) => {
   if (start) {
     opened = open(start);
-    // A store that cannot open ends the thread with the reason (PgliteThread.stopped).
-    opened.catch((error) => process.nextTick(() => { throw error; }));
+    // A store that cannot open or start ends the thread with the reason (PgliteThread.stopped).
+    opened.catch((error) => process.nextTick(() => { throw asError(error); }));
     return;
   }
   try {
@@ -75,16 +86,24 @@ export interface PgliteThread {
   readonly stopped: Promise<Error | undefined>;
 }
 
+// V8's WASM tier-up budget (roughly bytes of code run per function before TurboFan recompiles
+// it): 100× Node 20's default while PostgreSQL starts, then the default again (`node --v8-options`).
+const TIER_UP_DELAYED = '--wasm-tiering-budget=180000000';
+const TIER_UP_DEFAULT = '--wasm-tiering-budget=1800000';
+
 /**
  * PostgreSQL's start in WASM runs many functions hot enough that V8 recompiles them with TurboFan
- * meanwhile: ~0.4–0.8 s of CPU, on a 2-core machine whose other core is loading the app. With a
- * tier-up budget 100× V8's default (1.8 M, roughly bytes of code run per function) the start runs
- * in baseline (Liftoff) code; what stays hot under load still tiers up, after 100× more work
- * (bench/RESULTS.md, first start). A V8 flag is per process: call before PGlite's WASM is
- * compiled, in whichever thread. It also delays undici's HTTP parser (WASM too) reaching TurboFan.
+ * meanwhile: ~0.4–0.8 s of CPU, on a 2-core machine whose other core is loading the app. Under
+ * the raised budget the start runs in baseline (Liftoff) code; each function keeps the budget it
+ * was instantiated with, so what stays hot under load still tiers up, after 100× more work
+ * (bench/RESULTS.md, first start). V8 flags are per process, and while one differs from its
+ * default V8 rejects the code cache of Node's own modules (compiling Node's fetch took 83 ms
+ * instead of 38): so the budget is raised just before a PGlite instantiates its WASM, and the
+ * returned function sets the default back once it has started.
  */
-export function delayWasmTierUp(): void {
-  setFlagsFromString('--wasm-tiering-budget=180000000');
+export function delayWasmTierUp(): () => void {
+  setFlagsFromString(TIER_UP_DELAYED);
+  return () => setFlagsFromString(TIER_UP_DEFAULT);
 }
 
 /** A thread that is loading PGlite, not yet told what to open: see spawnPgliteThread. */
@@ -99,9 +118,9 @@ export interface SpawnedPgliteThread extends PgliteThread {
  * touched nothing on disk.
  */
 export function spawnPgliteThread(): SpawnedPgliteThread {
-  delayWasmTierUp();
   const pglitePath = createRequire(import.meta.url).resolve('@electric-sql/pglite');
-  const worker = new Worker(THREAD_SOURCE, { eval: true, workerData: { pglitePath } });
+  const tierUp = { delayed: TIER_UP_DELAYED, restored: TIER_UP_DEFAULT };
+  const worker = new Worker(THREAD_SOURCE, { eval: true, workerData: { pglitePath, tierUp } });
   // Watched from the start: the client may attach later (npm start), and an 'error' event with
   // no listener would end the process instead of failing the start with its reason.
   let failure: Error | undefined;
