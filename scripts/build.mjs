@@ -25,9 +25,14 @@ const graphqlAsEsm = {
   name: 'graphql-as-esm',
   setup(build) {
     build.onResolve({ filter: /^graphql(\/.*)?$/ }, (args) => {
-      const cjs = createRequire(path.join(args.resolveDir, 'x.js')).resolve(args.path);
+      let cjs;
+      try {
+        cjs = createRequire(path.join(args.resolveDir, 'x.js')).resolve(args.path);
+      } catch {
+        return undefined; // esbuild's own resolution reports it
+      }
       const esm = cjs.replace(/\.js$/, '.mjs');
-      if (!existsSync(esm)) return undefined;
+      if (esm === cjs || !existsSync(esm)) return undefined; // graphql/package.json, say
       // The wrapper keeps the .js name: a .mjs one would be taken for an ES module.
       return args.kind === 'require-call' ? { path: path.relative(root, cjs), namespace: 'graphql-required' } : { path: esm };
     });

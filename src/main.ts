@@ -8,7 +8,15 @@ import type { AlertEvaluator } from './modules/alerts/alert-evaluator.js';
 // WASM is the start's longest path, and the thread starts up and loads PGlite while this one
 // reads the configuration. It opens nothing until told (startEmbedded below), so a bad
 // configuration still ends the start before DATA_DIR is touched.
-const embeddedThread = process.env.DATABASE_URL ? undefined : spawnPgliteThread();
+const embeddedThread = process.env.DATABASE_URL ? undefined : spawnEarly();
+
+function spawnEarly() {
+  try {
+    return spawnPgliteThread();
+  } catch {
+    return undefined; // startEmbedded spawns it again and reports why in the start's one line
+  }
+}
 
 async function main(): Promise<void> {
   const [{ loadConfigOrExit }, { restrictNewFiles }, { startEmbedded }, { PGLITE_TEMPLATE_DIR }] = await Promise.all([

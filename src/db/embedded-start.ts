@@ -20,9 +20,10 @@ export interface EmbeddedStartOptions {
 }
 
 /**
- * Claims the folder and starts PGlite's thread; `createDb({ started })` adopts the result. Only
- * Node's own modules are imported here, so `npm start` calls this before loading the app, and
- * PostgreSQL's start in WASM overlaps the app's loading.
+ * Claims the folder and tells PGlite's thread what to open (spawning the thread unless given one);
+ * `createDb({ started })` adopts the result. Only Node's own modules are imported here, so
+ * `npm start` calls this before loading the app, and PostgreSQL's start in WASM overlaps the
+ * app's loading.
  */
 export function startEmbedded({ dataDir, image, templateDir, thread }: EmbeddedStartOptions): EmbeddedStart {
   let folder: ClaimedDataDir | undefined;

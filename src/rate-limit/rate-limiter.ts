@@ -3,6 +3,7 @@ import { getGraphQLRateLimiter, type Store } from 'graphql-rate-limit';
 import type { Clock } from '../clock.js';
 import type { Config } from '../env.js';
 import type { Logger } from '../logger.js';
+import { loadLater } from '../load-later.js';
 import { budgetTable, PUBLIC_FIELDS, type Budget, type BudgetOverrides } from './budgets.js';
 import type { RedisStoreOptions } from './redis-store.js';
 import { createMemoryStore, type Hit, type RateLimitStore } from './rate-limit-store.js';
@@ -124,10 +125,11 @@ export function createRateLimiter(deps: {
  * REDIS_URL is set; hits wait for it the first time.
  */
 function loadRedisStore(options: RedisStoreOptions): RateLimitStore {
-  const loading = import('./redis-store.js').then(({ createRedisStore }) => createRedisStore(options));
+  const store = loadLater(() => import('./redis-store.js').then(({ createRedisStore }) => createRedisStore(options)));
   return {
-    hit: async (key, budget, now) => (await loading).hit(key, budget, now),
-    close: async () => (await loading).close(),
+    hit: async (key, budget, now) => (await store()).hit(key, budget, now),
+    // A store that never loaded has nothing to close.
+    close: () => store().then((loaded) => loaded.close(), () => {}),
   };
 }
 

@@ -3,6 +3,7 @@ import type { Db } from '../../db/client.js';
 import type { Config } from '../../env.js';
 import { fieldIssues, ValidationError, validationErrorFromZod, type FieldIssue } from '../../errors.js';
 import type { Logger } from '../../logger.js';
+import { loadLater } from '../../load-later.js';
 import { databaseQuoteSource } from './database-quote-source.js';
 import type { HttpQuoteSourceOptions } from './http-quote-source.js';
 import { createQuotePoller, type QuotePoller } from './quote-poller.js';
@@ -26,15 +27,10 @@ export function createQuoteSource(deps: { db: Db; config: Config; clock: Clock; 
   });
 }
 
-/** The HTTP source; its module, and undici (~1 MB of the bundle), load on the first lookup, not at start. */
+/** The HTTP source; its module, and undici (~1 MB of the bundle), load beside the start, not in it. */
 function loadHttpQuoteSource(options: HttpQuoteSourceOptions): QuoteSource {
-  let source: Promise<QuoteSource> | undefined;
-  return {
-    async getQuotes(tickers) {
-      source ??= import('./http-quote-source.js').then(({ httpQuoteSource }) => httpQuoteSource(options));
-      return (await source).getQuotes(tickers);
-    },
-  };
+  const source = loadLater(() => import('./http-quote-source.js').then(({ httpQuoteSource }) => httpQuoteSource(options)));
+  return { getQuotes: async (tickers) => (await source()).getQuotes(tickers) };
 }
 
 /** With QUOTES_URL: polls the watched tickers every QUOTES_POLL_INTERVAL into the quotes tables. */

@@ -1,0 +1,38 @@
+import { describe, expect, it } from 'vitest';
+import { loadLater } from '../src/load-later.js';
+
+describe('loadLater (a module loaded on demand)', () => {
+  it('starts loading at once and loads once for every caller', async () => {
+    let loads = 0;
+    const value = loadLater(async () => ++loads);
+    expect(loads).toBe(1);
+    expect(await Promise.all([value(), value(), value()])).toEqual([1, 1, 1]);
+    expect(loads).toBe(1);
+  });
+
+  it('does not keep a failed load: the caller sees the failure, the next caller loads again', async () => {
+    const attempts: string[] = [];
+    const value = loadLater(async () => {
+      attempts.push('load');
+      if (attempts.length === 1) throw new Error('chunk missing');
+      return 'loaded';
+    });
+    await expect(value()).rejects.toThrow('chunk missing');
+    expect(await value()).toBe('loaded');
+    expect(await value()).toBe('loaded');
+    expect(attempts).toEqual(['load', 'load']);
+  });
+
+  it('leaves no unhandled rejection when nobody asks after a failed load', async () => {
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown) => unhandled.push(reason);
+    process.on('unhandledRejection', onUnhandled);
+    try {
+      loadLater(() => Promise.reject(new Error('never asked for')));
+      await new Promise((resolve) => setImmediate(resolve)); // unhandled rejections are reported before it runs
+      expect(unhandled).toEqual([]);
+    } finally {
+      process.off('unhandledRejection', onUnhandled);
+    }
+  });
+});
