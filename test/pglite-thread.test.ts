@@ -99,4 +99,11 @@ describe('the embedded database in a worker thread', () => {
       await database.close();
     }
   });
+
+  it('a thread never told what to open answers with that, and the failed open stops it', async () => {
+    const thread = spawnPgliteThread();
+    await expect(createDb({ started: { folder: undefined, thread } })).rejects.toThrow('the embedded database was not opened');
+    await thread.stopped;
+    expect(thread.worker.threadId).toBe(-1); // ended: a stopped Worker reports -1
+  });
 });
