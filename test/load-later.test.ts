@@ -6,21 +6,41 @@ describe('loadLater (a module loaded on demand)', () => {
     let loads = 0;
     const value = loadLater(async () => ++loads);
     expect(loads).toBe(1);
-    expect(await Promise.all([value(), value(), value()])).toEqual([1, 1, 1]);
+    expect(await Promise.all([value.get(), value.get(), value.current()])).toEqual([1, 1, 1]);
     expect(loads).toBe(1);
   });
 
-  it('does not keep a failed load: the caller sees the failure, the next caller loads again', async () => {
+  it('does not keep a failed load: the caller sees the failure, the next get loads again', async () => {
     const attempts: string[] = [];
     const value = loadLater(async () => {
       attempts.push('load');
       if (attempts.length === 1) throw new Error('chunk missing');
       return 'loaded';
     });
-    await expect(value()).rejects.toThrow('chunk missing');
-    expect(await value()).toBe('loaded');
-    expect(await value()).toBe('loaded');
+    await expect(value.get()).rejects.toThrow('chunk missing');
+    expect(await value.get()).toBe('loaded');
+    expect(await value.get()).toBe('loaded');
     expect(attempts).toEqual(['load', 'load']);
+  });
+
+  it('current() waits for a load under way, and after a failure answers undefined without loading again', async () => {
+    let release!: (value: string) => void;
+    let loads = 0;
+    const pending = loadLater(() => {
+      loads++;
+      return new Promise<string>((resolve) => (release = resolve));
+    });
+    const current = pending.current();
+    release('late');
+    expect(await current).toBe('late');
+
+    const failed = loadLater(async () => {
+      loads++;
+      throw new Error('chunk missing');
+    });
+    await expect(failed.get()).rejects.toThrow('chunk missing');
+    expect(await failed.current()).toBeUndefined();
+    expect(loads).toBe(2);
   });
 
   it('leaves no unhandled rejection when nobody asks after a failed load', async () => {

@@ -25,15 +25,16 @@ async function open(start) {
   }
   const options = { postgresqlconf: start.postgresqlconf };
   if (start.loadDataDir) options.loadDataDir = new Blob([start.loadDataDir]);
-  // delayWasmTierUp() of pglite-thread-start.ts, for this thread's PGlite.
-  v8.setFlagsFromString(workerData.tierUp.delayed);
+  // delayWasmTierUp() of pglite-thread-start.ts, for this thread's PGlite (tierUp null: not tuned).
+  const { tierUp } = workerData;
+  if (tierUp) v8.setFlagsFromString(tierUp.delayed);
   try {
     const pg = start.dataDir ? new PGlite(start.dataDir, options) : new PGlite(options);
     await pg.waitReady;
     pg.onNotification((channel, payload) => parentPort.postMessage({ notification: { channel, payload } }));
     return pg;
   } finally {
-    v8.setFlagsFromString(workerData.tierUp.restored);
+    if (tierUp) v8.setFlagsFromString(tierUp.restored);
   }
 }
 // Emscripten's file-system errors are not Errors: { name: 'ErrnoError', errno }.
@@ -61,8 +62,10 @@ parentPort.on('message', async ({ open: start, id, method, args }) => {
     parentPort.postMessage({ id, result: await methods[method](...args) });
   } catch (error) {
     const fields = {};
-    for (const key of Object.keys(error)) if (typeof error[key] !== 'function') fields[key] = error[key];
-    parentPort.postMessage({ id, error: { message: String(error && error.message), fields } });
+    if (error && typeof error === 'object') {
+      for (const key of Object.keys(error)) if (typeof error[key] !== 'function') fields[key] = error[key];
+    }
+    parentPort.postMessage({ id, error: { message: asError(error).message, fields } });
   }
 });
 `;
@@ -87,23 +90,33 @@ export interface PgliteThread {
 }
 
 // V8's WASM tier-up budget (roughly bytes of code run per function before TurboFan recompiles
-// it): 100× Node 20's default while PostgreSQL starts, then the default again (`node --v8-options`).
-const TIER_UP_DELAYED = '--wasm-tiering-budget=180000000';
-const TIER_UP_DEFAULT = '--wasm-tiering-budget=1800000';
+// it): 100× the default while PostgreSQL starts, then the default again. The default is V8's,
+// checked on Node 20 (V8 11.3: 1,800,000, `node --v8-options`); other V8 versions have others,
+// and setting one back to a wrong "default" would leave it changed for good, so elsewhere, or
+// when the user sets the flag, nothing is changed.
+const TIER_UP = {
+  delayed: '--wasm-tiering-budget=180000000',
+  restored: '--wasm-tiering-budget=1800000',
+};
+const tierUpTuned =
+  process.versions.v8.startsWith('11.3.') &&
+  ![...process.execArgv, process.env.NODE_OPTIONS ?? ''].some((arg) => arg.includes('--wasm-tiering-budget'));
 
 /**
  * PostgreSQL's start in WASM runs many functions hot enough that V8 recompiles them with TurboFan
- * meanwhile: ~0.4–0.8 s of CPU, on a 2-core machine whose other core is loading the app. Under
- * the raised budget the start runs in baseline (Liftoff) code; each function keeps the budget it
- * was instantiated with, so what stays hot under load still tiers up, after 100× more work
- * (bench/RESULTS.md, first start). V8 flags are per process, and while one differs from its
- * default V8 rejects the code cache of Node's own modules (compiling Node's fetch took 83 ms
- * instead of 38): so the budget is raised just before a PGlite instantiates its WASM, and the
- * returned function sets the default back once it has started.
+ * meanwhile: ~0.4–0.8 s of CPU, on a 2-core machine whose other core is loading the app. V8 gives
+ * a module's functions their budget when it compiles the module (instances, and PGlite's cached
+ * compiled module, share it): under the raised budget the start runs in baseline (Liftoff)
+ * code, and what stays hot under load still tiers up, after 100× more work (bench/RESULTS.md,
+ * first start). V8 flags are per process, and while one differs from its default V8 rejects the
+ * code cache of Node's own modules (compiling Node's fetch took 83 ms instead of 38): so the
+ * budget is raised just before a PGlite compiles its WASM, and the returned function sets the
+ * default back once it has started. Later PGlites of the process reuse the compiled module.
  */
 export function delayWasmTierUp(): () => void {
-  setFlagsFromString(TIER_UP_DELAYED);
-  return () => setFlagsFromString(TIER_UP_DEFAULT);
+  if (!tierUpTuned) return () => {};
+  setFlagsFromString(TIER_UP.delayed);
+  return () => setFlagsFromString(TIER_UP.restored);
 }
 
 /** A thread that is loading PGlite, not yet told what to open: see spawnPgliteThread. */
@@ -119,8 +132,7 @@ export interface SpawnedPgliteThread extends PgliteThread {
  */
 export function spawnPgliteThread(): SpawnedPgliteThread {
   const pglitePath = createRequire(import.meta.url).resolve('@electric-sql/pglite');
-  const tierUp = { delayed: TIER_UP_DELAYED, restored: TIER_UP_DEFAULT };
-  const worker = new Worker(THREAD_SOURCE, { eval: true, workerData: { pglitePath, tierUp } });
+  const worker = new Worker(THREAD_SOURCE, { eval: true, workerData: { pglitePath, tierUp: tierUpTuned ? TIER_UP : null } });
   // Watched from the start: the client may attach later (npm start), and an 'error' event with
   // no listener would end the process instead of failing the start with its reason.
   let failure: Error | undefined;

@@ -127,9 +127,9 @@ export function createRateLimiter(deps: {
 function loadRedisStore(options: RedisStoreOptions): RateLimitStore {
   const store = loadLater(() => import('./redis-store.js').then(({ createRedisStore }) => createRedisStore(options)));
   return {
-    hit: async (key, budget, now) => (await store()).hit(key, budget, now),
-    // A store that never loaded has nothing to close.
-    close: () => store().then((loaded) => loaded.close(), () => {}),
+    hit: async (key, budget, now) => (await store.get()).hit(key, budget, now),
+    // Waits for a load under way; a store that never loaded has nothing to close.
+    close: async () => (await store.current())?.close(),
   };
 }
 

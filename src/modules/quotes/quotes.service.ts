@@ -30,7 +30,7 @@ export function createQuoteSource(deps: { db: Db; config: Config; clock: Clock; 
 /** The HTTP source; its module, and undici (~1 MB of the bundle), load beside the start, not in it. */
 function loadHttpQuoteSource(options: HttpQuoteSourceOptions): QuoteSource {
   const source = loadLater(() => import('./http-quote-source.js').then(({ httpQuoteSource }) => httpQuoteSource(options)));
-  return { getQuotes: async (tickers) => (await source()).getQuotes(tickers) };
+  return { getQuotes: async (tickers) => (await source.get()).getQuotes(tickers) };
 }
 
 /** With QUOTES_URL: polls the watched tickers every QUOTES_POLL_INTERVAL into the quotes tables. */
