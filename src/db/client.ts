@@ -110,14 +110,13 @@ async function createPglite({ dataDir, image, templateDir, thread, started, onLo
   let client: PGlite | undefined;
   let folder: ClaimedDataDir | undefined;
   try {
-    if (thread || started) {
-      const start = started ?? startEmbedded({ dataDir, templateDir, image: image && new Uint8Array(await image.arrayBuffer()) });
-      folder = start.folder;
-      if (folder && folder.looseFiles.length > 0) onLooseFiles?.(folder.looseFiles);
+    const start =
+      started ?? (thread ? startEmbedded({ dataDir, templateDir, image: image && new Uint8Array(await image.arrayBuffer()) }) : undefined);
+    folder = start ? start.folder : dataDir ? claimDataDir(dataDir) : undefined;
+    if (folder && folder.looseFiles.length > 0) onLooseFiles?.(folder.looseFiles);
+    if (start) {
       client = await openPgliteThread(start.thread);
     } else {
-      folder = dataDir ? claimDataDir(dataDir) : undefined;
-      if (folder && folder.looseFiles.length > 0) onLooseFiles?.(folder.looseFiles);
       const source = newStoreSource(folder, { image, templateDir });
       if (source.templateDir) copyTemplate(source.templateDir, folder!.pgdata);
       const options = { postgresqlconf: PGLITE_POSTGRESQL_CONF, ...(source.image ? { loadDataDir: source.image } : {}) };
@@ -129,8 +128,8 @@ async function createPglite({ dataDir, image, templateDir, thread, started, onLo
         restoreTierUp();
       }
     }
-    // A new store's files (initdb, the image or the template), and those PostgreSQL made at start,
-    // were written with the process umask.
+    // A new store's files (initdb, the image or the template) were written with the process umask,
+    // and PostgreSQL's pg_internal.init at start 0644 whatever the umask (restrictNewFiles).
     if (folder) tightenDataDir(folder.dataDir);
   } catch (error) {
     await client?.close().catch(() => {});

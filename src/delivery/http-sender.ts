@@ -17,7 +17,6 @@ import type { FailureKind } from './delivery-status.js';
 import { signatureHeaders } from './signature.js';
 import { PACKAGE_JSON_FILE } from '../package-files.js';
 
-
 /**
  * Failures no retry can fix: the delivery ends at once. GONE (HTTP 410) is the receiver saying
  * the endpoint is gone for good — the hook for disabling the webhook as well.

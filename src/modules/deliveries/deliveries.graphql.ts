@@ -1,6 +1,5 @@
-import { DELIVERED } from '../../delivery/delivery-status.js';
+import { DELIVERED, FAILURE_KINDS } from '../../delivery/delivery-status.js';
 import { builder } from '../../builder.js';
-import { FAILURE_KINDS } from '../../delivery/delivery-status.js';
 import { DeliveryNotFound, WebhookNotFound } from '../../errors.js';
 import { DELIVERY_STATUSES, type AttemptRow, type DeliveryView } from './deliveries.repository.js';
 
