@@ -25,7 +25,7 @@ import { signatureHeaders } from '../src/delivery/signature.js';
 import { createLogger } from '../src/logger.js';
 import { PGLITE_TEMPLATE_DIR } from '../src/package-files.js';
 import { createTestDatabaseSource, type TestDatabaseSource } from '../test/helpers/test-database.js';
-import { replaceSection } from './results-file.js';
+import { cpuSeconds, postgresCpuSeconds, replaceSection } from './results-file.js';
 import { BENCH_WORKER_CONFIG, enqueuePings } from './worker-setup.js';
 
 const N = Number(process.env.BENCH_DELIVERIES ?? 4000);
@@ -69,6 +69,7 @@ async function rawLoop(): Promise<Phase> {
   const agent = new Agent({ connections: CONCURRENCY });
   const { body } = buildPingPayload(randomUUID(), new Date());
   let next = 0;
+  const others = otherCpu();
   const cpu = process.cpuUsage();
   const started = performance.now();
   await Promise.all(
@@ -88,14 +89,37 @@ async function rawLoop(): Promise<Phase> {
   await arrived;
   const seconds = (performance.now() - started) / 1000;
   const cpuUs = cpuMicros(cpu);
+  const { receiverUs, postgresUs } = others.perDelivery();
   await agent.close();
-  return { rate: N / seconds, cpuUs: cpuUs / N };
+  return { rate: N / seconds, cpuUs: cpuUs / N, receiverUs, postgresUs };
 }
 
 interface Phase {
   rate: number;
   /** CPU of this process (user + system) per delivery, µs. */
   cpuUs: number;
+  /** The receiver process's CPU per delivery, µs. */
+  receiverUs: number;
+  /** PostgreSQL's CPU per delivery, µs (all its processes on this machine); null on PGlite (in cpuUs). */
+  postgresUs: number | null;
+}
+
+// The two cores are shared by this process, the receiver and (on PostgreSQL) the database server:
+// what each spends per delivery shows where a phase's rate is bounded.
+const localPostgres = /@(127\.0\.0\.1|localhost|\[::1\])[:/]/.test(process.env.DATABASE_URL ?? '');
+
+function otherCpu() {
+  const receiverAt = cpuSeconds(receiver.pid!);
+  const postgresAt = localPostgres ? postgresCpuSeconds() : null;
+  return {
+    perDelivery() {
+      const postgresNow = postgresAt === null ? null : postgresCpuSeconds();
+      return {
+        receiverUs: ((cpuSeconds(receiver.pid!) - receiverAt) * 1e6) / N,
+        postgresUs: postgresAt === null || postgresNow === null ? null : ((postgresNow - postgresAt) * 1e6) / N,
+      };
+    },
+  };
 }
 
 const cpuMicros = (since: NodeJS.CpuUsage) => {
@@ -146,6 +170,7 @@ async function workerRun(database: Database, batchSize: number): Promise<Phase> 
     config: { ...BENCH_WORKER_CONFIG, concurrency: CONCURRENCY, batchSize },
     resolveEndpoint: async () => ({ url, secret: SECRET, createdAt: new Date(0) }),
   });
+  const others = otherCpu();
   const cpu = process.cpuUsage();
   const started = performance.now();
   await profiled(async () => {
@@ -154,11 +179,12 @@ async function workerRun(database: Database, batchSize: number): Promise<Phase> 
   });
   const seconds = (performance.now() - started) / 1000;
   const cpuUs = cpuMicros(cpu);
+  const { receiverUs, postgresUs } = others.perDelivery();
   await worker.stop();
   const pending = await db.select({ id: webhookDeliveries.id }).from(webhookDeliveries).where(eq(webhookDeliveries.status, 'PENDING'));
   if (pending.length > 0) throw new Error(`${pending.length} deliveries still PENDING after the run`);
   await db.delete(webhookDeliveries);
-  return { rate: N / seconds, cpuUs: cpuUs / N };
+  return { rate: N / seconds, cpuUs: cpuUs / N, receiverUs, postgresUs };
 }
 
 // PGlite as `npm start` runs it: in a data folder, in a worker thread (src/db/pglite-thread.ts).
@@ -179,19 +205,21 @@ const backend = database.kind === 'pglite' ? 'PGlite (DATA_DIR, worker thread)' 
 /** Replaces this backend's section of RESULTS.md with this run's figures. */
 function recordResults(raw: Phase, batch50: Phase, batch1: Phase, warm50: Phase, warmRaw: Phase): void {
   const row = (name: string, p: Phase) =>
-    `| ${name} | ${p.rate.toFixed(0)} | ${(p.rate / raw.rate).toFixed(2)} | ${(p.rate / warmRaw.rate).toFixed(2)} | ${p.cpuUs.toFixed(0)} |`;
+    `| ${name} | ${p.rate.toFixed(0)} | ${(p.rate / raw.rate).toFixed(2)} | ${(p.rate / warmRaw.rate).toFixed(2)} | ${p.cpuUs.toFixed(0)} | ${p.receiverUs.toFixed(0)} |${p.postgresUs === null ? '' : ` ${p.postgresUs.toFixed(0)} |`}`;
+  const postgres = raw.postgresUs !== null;
   replaceSection(
     backend,
     `## ${backend}
 
 Recorded by \`npm run bench\` on ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC: ${N} deliveries,
-concurrency ${CONCURRENCY}, Node ${process.version}. CPU: the sending process's, per delivery.
+concurrency ${CONCURRENCY}, Node ${process.version}. CPU per delivery (user + system, µs): the sending
+process's (on PGlite with its database thread), the receiver's${postgres ? ", and PostgreSQL's (all its processes on this machine)" : ''}; they share 2 cores.
 "vs raw loop" is against the raw loop run first, as the issue measured it; "vs warm raw loop"
 against the same loop run again at the end, with undici and the JIT warmed up (the worker's
 batch-50 phase also runs again, warm, before it).
 
-| run | deliveries/s | vs raw loop | vs warm raw loop | CPU µs |
-|---|---:|---:|---:|---:|
+| run | deliveries/s | vs raw loop | vs warm raw loop | sender CPU | receiver CPU |${postgres ? ' PostgreSQL CPU |' : ''}
+|---|---:|---:|---:|---:|---:|${postgres ? '---:|' : ''}
 ${row(`raw \`undici.request\` POST loop, ${CONCURRENCY} in parallel`, raw)}
 ${row('worker, claim batch 50', batch50)}
 ${row('worker, claim batch 1', batch1)}
@@ -207,7 +235,7 @@ try {
   console.log(`${N} deliveries, concurrency ${CONCURRENCY}, ${backend}, receiver ${url}`);
   const raw = await rawLoop();
   const line = (name: string, p: Phase) =>
-    console.log(`${name.padEnd(27)}${p.rate.toFixed(0).padStart(5)} /s  (${(p.rate / raw.rate).toFixed(2)} × raw)  ${p.cpuUs.toFixed(0)} µs CPU each`);
+    console.log(`${name.padEnd(27)}${p.rate.toFixed(0).padStart(5)} /s  (${(p.rate / raw.rate).toFixed(2)} × raw)  CPU each: ${p.cpuUs.toFixed(0)} µs, receiver ${p.receiverUs.toFixed(0)}${p.postgresUs === null ? '' : `, PostgreSQL ${p.postgresUs.toFixed(0)}`}`);
   line('raw undici.request loop:', raw);
   const batch50 = await workerRun(database, 50);
   line('worker, claim batch 50:', batch50);
