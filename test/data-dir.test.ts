@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createDb } from '../src/db/client.js';
+import { claimDataDir } from '../src/db/data-dir.js';
 import { PGLITE_TEMPLATE_DIR } from '../src/package-files.js';
 import { openToOthers } from './helpers/file-modes.js';
 import { pgliteImage } from './helpers/test-database.js';
@@ -50,6 +51,26 @@ describe('the embedded data folder', () => {
     // Not locked by the refused start: a repaired folder opens.
     writeFileSync(path.join(pgdata, 'PG_VERSION'), '18\n');
     await (await createDb({ dataDir })).close();
+  });
+
+  it("a store PostgreSQL cannot start names its folder and what to do, in PGlite's thread or not", async () => {
+    const dataDir = path.join(root, 'no-catalog');
+    await (await createDb({ dataDir, ...startup })).close();
+    const pgdata = path.join(dataDir, 'pgdata');
+    // PG_VERSION is there, so the folder check passes; PostgreSQL itself cannot start without it.
+    rmSync(path.join(pgdata, 'global'), { recursive: true });
+    const advice = `could not open the embedded database in ${pgdata} (`;
+    const then = '): if the folder is damaged, restore DATA_DIR from a backup, or move it away to start with an empty database';
+    for (const thread of [false, true]) {
+      const failure = await createDb({ dataDir, thread }).then(
+        () => undefined,
+        (error: Error) => error,
+      );
+      expect(failure?.message.startsWith(advice)).toBe(true);
+      expect(failure?.message.endsWith(then)).toBe(true);
+    }
+    // Neither failed start kept the folder locked.
+    claimDataDir(dataDir).release();
   });
 
   it('an empty pgdata folder is a fresh start (the migrated image loads into it)', async () => {

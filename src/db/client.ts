@@ -114,19 +114,23 @@ async function createPglite({ dataDir, image, templateDir, thread, started, onLo
       started ?? (thread ? startEmbedded({ dataDir, templateDir, image: image && new Uint8Array(await image.arrayBuffer()) }) : undefined);
     folder = start ? start.folder : dataDir ? claimDataDir(dataDir) : undefined;
     if (folder && folder.looseFiles.length > 0) onLooseFiles?.(folder.looseFiles);
-    if (start) {
-      client = await openPgliteThread(start.thread);
-    } else {
-      const source = newStoreSource(folder, { image, templateDir });
-      if (source.templateDir) copyTemplate(source.templateDir, folder!.pgdata);
-      const options = { postgresqlconf: PGLITE_POSTGRESQL_CONF, ...(source.image ? { loadDataDir: source.image } : {}) };
-      const restoreTierUp = delayWasmTierUp();
-      try {
-        client = folder ? new PGlite(folder.pgdata, options) : new PGlite(options);
-        await client.waitReady;
-      } finally {
-        restoreTierUp();
+    try {
+      if (start) {
+        client = await openPgliteThread(start.thread);
+      } else {
+        const source = newStoreSource(folder, { image, templateDir });
+        if (source.templateDir) copyTemplate(source.templateDir, folder!.pgdata);
+        const options = { postgresqlconf: PGLITE_POSTGRESQL_CONF, ...(source.image ? { loadDataDir: source.image } : {}) };
+        const restoreTierUp = delayWasmTierUp();
+        try {
+          client = folder ? new PGlite(folder.pgdata, options) : new PGlite(options);
+          await client.waitReady;
+        } finally {
+          restoreTierUp();
+        }
       }
+    } catch (error) {
+      throw openFailure(folder, error);
     }
     // A new store's files (initdb, the image or the template) were written with the process umask,
     // and PostgreSQL's pg_internal.init at start 0644 whatever the umask (restrictNewFiles).
@@ -158,6 +162,21 @@ async function createPglite({ dataDir, image, templateDir, thread, started, onLo
       }
     },
   };
+}
+
+/**
+ * PGlite's own words for a store that will not start ("PGlite failed to initialize properly",
+ * "Aborted()") say neither which folder nor what to do: the user's error names both.
+ */
+function openFailure(folder: ClaimedDataDir | undefined, error: unknown): unknown {
+  if (!folder) return error;
+  const reason = error instanceof Error ? error.message : String(error);
+  return new Error(
+    folder.fresh
+      ? `could not create the embedded database in ${folder.pgdata} (${reason})`
+      : `could not open the embedded database in ${folder.pgdata} (${reason}): if the folder is damaged, restore DATA_DIR from a backup, or move it away to start with an empty database`,
+    { cause: error },
+  );
 }
 
 /** Copies into a temporary sibling and renames it, so an interrupted copy never looks like a store. */

@@ -37,9 +37,17 @@ async function open(start) {
     if (tierUp) v8.setFlagsFromString(tierUp.restored);
   }
 }
-// Emscripten's file-system errors are not Errors: { name: 'ErrnoError', errno }.
-const asError = (error) =>
-  error instanceof Error ? error : new Error(error && error.message ? error.message : JSON.stringify(error));
+// Emscripten's file-system errors are not Errors: { name: 'ErrnoError', errno }, with its own
+// errno numbers (ERRNO_CODES in PGlite's pglite.js); the usual ones get their names.
+const ERRNO_NAMES = { 2: 'EACCES', 10: 'EBUSY', 20: 'EEXIST', 28: 'EINVAL', 29: 'EIO', 31: 'EISDIR', 33: 'EMFILE',
+  37: 'ENAMETOOLONG', 44: 'ENOENT', 48: 'ENOMEM', 51: 'ENOSPC', 54: 'ENOTDIR', 55: 'ENOTEMPTY', 63: 'EPERM', 69: 'EROFS' };
+const asError = (error) => {
+  if (error instanceof Error) return error;
+  if (error && error.name === 'ErrnoError') {
+    return new Error('file-system error ' + (ERRNO_NAMES[error.errno] || 'errno ' + error.errno) + ' (Emscripten)');
+  }
+  return new Error(error && error.message ? error.message : JSON.stringify(error));
+};
 let opened;
 const store = () => opened ?? Promise.reject(new Error('the embedded database was not opened'));
 const methods = {
