@@ -137,7 +137,11 @@ export function createApp(deps: AppDeps): App {
       useRequestId(),
       useRequestBodyLimits(),
       useGetParamsCheck('/graphql'),
-      useGraphQLSSESingleConnection('/graphql', async (key) => Boolean(await services.users.authenticate(key))),
+      useGraphQLSSESingleConnection('/graphql', {
+        identify: async (key) => (await services.users.authenticate(key))?.id ?? null,
+        maxPerKey: config.STREAMS_PER_KEY_MAX,
+        clock: deps.clock,
+      }),
       useCsrfPrevention(),
       useNestingLimit(),
       ...graphqlLimits(config),
