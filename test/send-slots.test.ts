@@ -31,6 +31,21 @@ describe('send slots', () => {
     expect(slots.take()).toBeUndefined();
   });
 
+  it("a late free of a row's first send leaves the slot of its retry, claimed again meanwhile, in flight", () => {
+    const slots = new SendSlots(2, () => 1);
+    slots.add(rows('a', 1));
+    const [first] = takeAll(slots);
+    slots.free(first!); // the answer is in: the slot is free before the result is written
+    slots.add([{ ...first! }]); // written, due again at once, claimed again: a new row, the same id
+    const [retry] = takeAll(slots);
+    slots.free(first!); // the first send's task ends
+    expect(slots.inFlight).toBe(1);
+    slots.add(rows('a', 1, 1));
+    expect(slots.take()).toBeUndefined(); // endpoint a still has its one slot in use
+    slots.free(retry!);
+    expect(slots.take()?.id).toBe('a-1');
+  });
+
   it('report endpoints whose share is full (in flight or waiting), and those with cap 0', () => {
     const caps: Record<string, number> = { open: 0 };
     const slots = new SendSlots(16, (key) => caps[key] ?? 2);

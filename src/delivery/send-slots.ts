@@ -59,9 +59,15 @@ export class SendSlots<R extends Slotted> {
     return row;
   }
 
-  /** The send of this row is over: its slot is free. */
+  /**
+   * The send of this row is over: its slot is free. By the row object `take` handed out, not by
+   * id: once its result is written, a retry due at once can be claimed again (a new row object,
+   * the same id) while the first send's task is still finishing, and that task's late free must
+   * not free the retry's slot.
+   */
   free(row: R): void {
-    if (!this.#inFlight.delete(row.id)) return;
+    if (this.#inFlight.get(row.id) !== row) return;
+    this.#inFlight.delete(row.id);
     const left = (this.#perEndpoint.get(row.userId) ?? 1) - 1;
     if (left > 0) this.#perEndpoint.set(row.userId, left);
     else this.#perEndpoint.delete(row.userId);
