@@ -1,4 +1,4 @@
-import type { IncomingMessage } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createYoga, type YogaServerInstance } from 'graphql-yoga';
 import type { Clock } from './clock.js';
 import type { Context, Services } from './context.js';
@@ -20,6 +20,7 @@ import { useRequestBodyLimits } from './http/request-body.plugin.js';
 import { requestIdOf, useRequestId, type RequestIdServerContext } from './http/request-id.plugin.js';
 import { useStatusCodes } from './http/status-codes.plugin.js';
 import { useStreamLimit } from './http/stream-limit.plugin.js';
+import { useStreamingResponses } from './http/streaming-responses.js';
 import { useRateLimit } from './rate-limit/rate-limit.plugin.js';
 import { createRateLimiter, type RateLimitOptions } from './rate-limit/rate-limiter.js';
 import { RequestLedger } from './rate-limit/request-ledger.js';
@@ -55,6 +56,7 @@ export interface AppDeps {
 
 interface ServerContext extends RequestIdServerContext {
   req?: IncomingMessage;
+  res?: ServerResponse;
 }
 
 export type App = YogaServerInstance<ServerContext, Context>;
@@ -135,6 +137,7 @@ export function createApp(deps: AppDeps): App {
     // onExecute and its onExecuteDone/onNext must stay synchronous there.
     plugins: withCombinedHooks([
       useRequestId(),
+      useStreamingResponses(),
       useRequestBodyLimits(),
       useGetParamsCheck('/graphql'),
       useGraphQLSSESingleConnection('/graphql', {

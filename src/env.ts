@@ -137,6 +137,7 @@ const EnvSchema = z.object({
   QUOTES_CACHE_MS: int('QUOTES_CACHE_MS', 0, 3_600_000).default(5000),
   QUOTES_POLL_INTERVAL: duration('QUOTES_POLL_INTERVAL').default(15_000),
   STREAMS_PER_KEY_MAX: int('STREAMS_PER_KEY_MAX', 1, 10_000).default(10),
+  SHUTDOWN_GRACE_MS: int('SHUTDOWN_GRACE_MS', 0, 3_600_000).default(8000),
   METRICS_TOKEN: optional(z.string().min(16, { message: 'METRICS_TOKEN must be at least 16 characters' })),
   METRICS_PORT: optional(int('METRICS_PORT', 1, 65535, 'a port number')),
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),

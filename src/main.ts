@@ -80,11 +80,15 @@ async function main(): Promise<void> {
       await evaluator.start();
     },
     async () => {
-      // Requests in flight finish before the pool below closes; subscription streams are cut.
-      await server.close();
+      // Requests in flight finish before the pool below closes; subscription streams are cut. The
+      // worker stops meanwhile (it stops claiming, finishes its sends in flight, releases the rest):
+      // the two waits overlap instead of adding up.
+      const workerStopped = worker?.stop();
+      workerStopped?.catch(() => {}); // awaited below
+      await server.close(config.SHUTDOWN_GRACE_MS);
       await evaluator?.stop(); // a pass in progress commits or rolls back; changes left wait in the database
       metricsServer?.close();
-      await worker?.stop(); // stops claiming, finishes sends in flight, releases the rest
+      await workerStopped;
       await app.dispose(); // closes the rate-limit store's Redis connection
       await database.close();
     },

@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { App } from '../app.js';
+import { isStreamingResponse } from './streaming-responses.js';
 import { attachWebSocket, type WebSocketEndpoint } from './websocket.js';
 
 export interface HttpServer {
@@ -39,15 +40,10 @@ export function createHttpServer(app: App): HttpServer {
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeIdleConnections();
       await websocket?.close();
-      for (const res of inFlight) if (isStream(res)) res.destroy();
+      for (const res of inFlight) if (isStreamingResponse(res)) res.destroy();
       const timer = setTimeout(() => server.closeAllConnections(), graceMs);
       await closed;
       clearTimeout(timer);
     },
   };
-}
-
-function isStream(res: ServerResponse): boolean {
-  const type = String(res.getHeader('content-type') ?? '');
-  return type.startsWith('text/event-stream') || type.startsWith('multipart/mixed');
 }
