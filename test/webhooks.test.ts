@@ -19,6 +19,9 @@ afterAll(() => t.close());
 
 const allWebhookRows = () => t.database.db.select().from(webhooks);
 
+const NOT_BASE64 =
+  'A whsec_ secret must be base64 after the prefix (Standard Webhooks libraries decode it); leave the secret out of rotateWebhookSecret to have one generated, or drop the prefix';
+
 describe('webhook configuration', () => {
   it('is null before one is set', async () => {
     const { apiKey } = await t.register();
@@ -48,7 +51,7 @@ describe('webhook configuration', () => {
 
   it('never returns the secret, and stores it encrypted', async () => {
     const { apiKey, userId } = await t.register();
-    const secret = 'whsec_plaintext-never-shown';
+    const secret = 'plaintext-never-shown';
     const set = await t.gql(SET, { apiKey, variables: { input: { url: 'https://example.com/h', secret } } });
     const get = await t.gql(GET, { apiKey });
     expect(JSON.stringify(set.body)).not.toContain(secret);
@@ -130,6 +133,9 @@ describe('rejected webhook input changes nothing', () => {
   it.each([
     ['empty', '', 'The secret must not be empty'],
     ['257 characters', 'x'.repeat(257), 'The secret must be at most 256 characters'],
+    ['whsec_ and no base64', 'whsec_not*base64*at*all', NOT_BASE64],
+    ['whsec_ and nothing', 'whsec_', NOT_BASE64],
+    ['whsec_ and base64 missing its padding', 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaS', NOT_BASE64],
   ])('a %s secret → ValidationError with the field path', async (_name, secret, message) => {
     const { apiKey } = await t.register();
     const before = await allWebhookRows();

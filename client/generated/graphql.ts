@@ -105,7 +105,7 @@ export type RotateWebhookSecretInput = {
 export type SetWebhookInput = {
   /** Event types this endpoint receives; default all. sendTestWebhook always goes. Omitted: kept as they are. null: all. */
   events?: Array<WebhookEventType> | null | undefined;
-  /** Signs every delivery; 1–256 characters. Never returned by any query. Omitted: the current secret is kept. null: the secret is removed and deliveries go unsigned. */
+  /** Signs every delivery; 1–256 characters, and base64 after the prefix when it starts with whsec_ (Standard Webhooks). Never returned by any query. Omitted: the current secret is kept. null: the secret is removed and deliveries go unsigned. */
   secret?: string | null | undefined;
   /** http or https, at most 2048 characters, no credentials. */
   url: string;

@@ -1,6 +1,16 @@
 import { createHmac } from 'node:crypto';
 
-const STANDARD_WEBHOOKS_PREFIX = 'whsec_';
+export const STANDARD_WEBHOOKS_PREFIX = 'whsec_';
+
+/**
+ * Standard Webhooks libraries strip `whsec_` and decode the rest as strict base64: a `whsec_`
+ * secret with any other rest signs deliveries that no receiver's library can verify.
+ */
+export function isStandardWebhooksSecret(secret: string): boolean {
+  if (!secret.startsWith(STANDARD_WEBHOOKS_PREFIX)) return false;
+  const base64 = secret.slice(STANDARD_WEBHOOKS_PREFIX.length);
+  return base64.length > 0 && Buffer.from(base64, 'base64').toString('base64') === base64;
+}
 
 /** The Standard Webhooks key: the base64-decoded part of a `whsec_` secret, else the UTF-8 bytes. */
 function standardWebhooksKey(secret: string): Buffer {

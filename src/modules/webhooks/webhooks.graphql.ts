@@ -41,7 +41,7 @@ const SetWebhookInput = builder.inputType('SetWebhookInput', {
     url: t.string({ required: true, description: 'http or https, at most 2048 characters, no credentials.' }),
     secret: t.string({
       description:
-        'Signs every delivery; 1–256 characters. Never returned by any query. Omitted: the current secret is kept. null: the secret is removed and deliveries go unsigned.',
+        'Signs every delivery; 1–256 characters, and base64 after the prefix when it starts with whsec_ (Standard Webhooks). Never returned by any query. Omitted: the current secret is kept. null: the secret is removed and deliveries go unsigned.',
     }),
     events: t.field({
       type: [WebhookEventTypeEnum],

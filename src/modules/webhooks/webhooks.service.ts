@@ -3,6 +3,7 @@ import { filter, map, pipe } from 'graphql-yoga';
 import { z } from 'zod';
 import type { Clock } from '../../clock.js';
 import type { Db } from '../../db/client.js';
+import { isStandardWebhooksSecret, STANDARD_WEBHOOKS_PREFIX } from '../../delivery/signature.js';
 import { WebhookNotFound, validationErrorFromZod } from '../../errors.js';
 import type { SecretBox } from './secret-box.js';
 import { checkWebhookUrl } from './webhook-url.js';
@@ -13,7 +14,11 @@ import { webhooksRepository, type WebhookRow, type WebhookValues } from './webho
 const Secret = z
   .string()
   .min(1, 'The secret must not be empty')
-  .max(256, 'The secret must be at most 256 characters');
+  .max(256, 'The secret must be at most 256 characters')
+  .refine(
+    (secret) => !secret.startsWith(STANDARD_WEBHOOKS_PREFIX) || isStandardWebhooksSecret(secret),
+    'A whsec_ secret must be base64 after the prefix (Standard Webhooks libraries decode it); leave the secret out of rotateWebhookSecret to have one generated, or drop the prefix',
+  );
 
 const MAX_OVERLAP_SECONDS = 30 * 86_400;
 const DEFAULT_OVERLAP_SECONDS = 86_400;
@@ -48,7 +53,7 @@ export interface WebhooksDeps {
 }
 
 /** A Standard Webhooks secret: `whsec_` and 32 random bytes in base64. */
-const generateWebhookSecret = () => `whsec_${randomBytes(32).toString('base64')}`;
+const generateWebhookSecret = () => `${STANDARD_WEBHOOKS_PREFIX}${randomBytes(32).toString('base64')}`;
 
 function parse<T>(schema: z.ZodType<T>, input: unknown): T {
   const parsed = schema.safeParse(input);
