@@ -115,6 +115,48 @@ describe('one operation, several root fields', () => {
   });
 });
 
+describe('a mutation with several root fields', () => {
+  const SET_WEBHOOK = `mutation { setWebhook(input: { url: "https://example.com/hook" }) { __typename } }`;
+
+  it('runs none of them when one is over its budget, and answers 429: nothing changed, nothing hidden', async () => {
+    const t = await appWith({ rateLimit: { fieldBudgets: { sendTestWebhook: { max: 1, windowMs: 60_000 } } } });
+    const { apiKey } = await t.register();
+    await t.gql(SET_WEBHOOK, { apiKey });
+    expect((await t.gql(`mutation { sendTestWebhook { __typename } }`, { apiKey })).status).toBe(200);
+
+    // deleteWebhook comes first and is within its budget; sendTestWebhook is not.
+    const res = await t.gql(`mutation { deleteWebhook { __typename } sendTestWebhook { __typename } }`, { apiKey });
+    expect(res.status).toBe(429);
+    expect(res.body.data).toBeNull();
+    expect(res.body.errors!.map((e) => e.extensions!.code)).toEqual(['RATE_LIMITED']);
+    expect((await t.gql(`{ webhook { url } }`, { apiKey })).body.data).toEqual({ webhook: { url: 'https://example.com/hook' } });
+  });
+
+  it('charges aliases of one field together: two createAlert over a budget of one create neither', async () => {
+    const t = await appWith({ rateLimit: { fieldBudgets: { createAlert: { max: 1, windowMs: 60_000 } } } });
+    const { apiKey } = await t.register();
+    const create = (alias: string) =>
+      `${alias}: createAlert(input: { alertType: PRICE_THRESHOLD, ticker: "AAPL", targetPrice: 1, direction: ABOVE }) { __typename }`;
+    const res = await t.gql(`mutation { ${create('a')} ${create('b')} }`, { apiKey });
+    expect(res.status).toBe(429);
+    expect((await t.gql(`{ alerts { count } }`, { apiKey })).body.data).toEqual({ alerts: { count: 0 } });
+  });
+
+  it('charges only the fields that run: one skipped by @skip costs nothing', async () => {
+    const t = await appWith({ rateLimit: { fieldBudgets: { sendTestWebhook: { max: 1, windowMs: 60_000 } } } });
+    const { apiKey } = await t.register();
+    await t.gql(SET_WEBHOOK, { apiKey });
+    const res = await t.gql(`mutation($skip: Boolean!) { ...Both }
+      fragment Both on Mutation { deleteWebhook { __typename } sendTestWebhook @skip(if: $skip) { __typename } }`, {
+      apiKey,
+      variables: { skip: true },
+    });
+    expect(res.status).toBe(200);
+    expect(res.body.data).toEqual({ deleteWebhook: { __typename: 'DeleteWebhookSuccess' } });
+    expect((await t.gql(`mutation { sendTestWebhook { __typename } }`, { apiKey })).status).toBe(200);
+  });
+});
+
 describe('register: a budget per client address', () => {
   it('has a strict built-in budget of its own', async () => {
     const { max, windowMs } = STRICT_BUDGETS.register!;

@@ -13,6 +13,7 @@ export class RequestLedger {
   private retryAfterSeconds = 0;
   private succeeded = 0;
   private readonly failureCodes: string[] = [];
+  private operation: Promise<void> | undefined;
 
   constructor(private readonly limiter: { charge(call: FieldCall): Promise<Charge> }) {}
 
@@ -25,6 +26,18 @@ export class RequestLedger {
     this.retryAfterSeconds = Math.max(this.retryAfterSeconds, retryAfter);
     this.failureCodes.push('RATE_LIMITED');
     throw codedError('RATE_LIMITED', `${refusal}; retry in ${retryAfter} s`, { retryAfter });
+  }
+
+  /**
+   * Charges the calls once per request, in order, stopping at the first refusal, which every
+   * caller then gets: for an operation whose root fields must all be within budget before any
+   * of them runs (root-field-charges.plugin.ts).
+   */
+  chargeOperation(calls: () => FieldCall[]): Promise<void> {
+    this.operation ??= (async () => {
+      for (const call of calls()) await this.charge(call);
+    })();
+    return this.operation;
   }
 
   fieldSucceeded(): void {
