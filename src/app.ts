@@ -9,7 +9,7 @@ import { useCsrfPrevention } from './http/csrf.plugin.js';
 import { useGetParamsCheck } from './http/get-params.plugin.js';
 import { withCombinedHooks } from './http/combined-hooks.js';
 import { maskError, maskOutsideExecution, useMaskedErrorsWithRequestId } from './http/masked-errors.plugin.js';
-import { graphiqlOptions, renderGraphiQL } from './http/graphiql.js';
+import { graphiqlOptions, renderGraphiQL, useGraphiQLAssets } from './http/graphiql.js';
 import { useGraphQLSSESingleConnection } from './http/graphql-sse.plugin.js';
 import { useMultipartSubscriptions } from './http/multipart-subscriptions.plugin.js';
 import { graphqlLimits } from './http/graphql-limits.js';
@@ -138,6 +138,7 @@ export function createApp(deps: AppDeps): App {
     plugins: withCombinedHooks([
       useRequestId(),
       useStreamingResponses(),
+      useGraphiQLAssets(),
       useRequestBodyLimits(),
       useGetParamsCheck('/graphql'),
       useGraphQLSSESingleConnection('/graphql', {

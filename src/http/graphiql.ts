@@ -1,11 +1,127 @@
-import { randomBytes } from 'node:crypto';
-import type { GraphiQLOptions } from 'graphql-yoga';
+import { createHash, randomBytes } from 'node:crypto';
+import { promisify } from 'node:util';
+import { gzip } from 'node:zlib';
+import type { GraphiQLOptions, Plugin } from 'graphql-yoga';
 
-/** Loaded on the first GraphiQL page, not at start: the renderer is a 9 MB module (≈ 0.2 s to load). */
-export async function renderGraphiQL(options: GraphiQLOptions): Promise<string> {
-  const { renderGraphiQL: render } = await import('@graphql-yoga/render-graphiql');
-  return render(options);
+// GraphiQL is 9 MB of scripts, styles, Monaco's workers and an icon. @graphql-yoga/render-graphiql
+// inlines them all in the page, which then weighed 9 MB on every load, uncompressed and never
+// cached. Here the page is small and names each asset by its hash under ASSETS_PATH, where it is
+// served gzipped (when accepted) and cacheable for a year: a browser fetches them once per
+// version. Still offline: nothing comes from a CDN.
+const ASSETS_PATH = '/graphiql/';
+
+interface Asset {
+  path: string;
+  type: string;
+  body: Buffer;
+  etag: string;
+  gzipped?: Promise<Buffer>;
 }
+
+interface Assets {
+  css: Asset;
+  js: Asset;
+  favicon: Asset;
+  /** Monaco's workers by the label it asks for. */
+  workers: Record<'editorWorkerService' | 'json' | 'graphql', Asset>;
+  byPath: Map<string, Asset>;
+}
+
+let loading: Promise<Assets> | undefined;
+
+/** Loaded with the first GraphiQL page or asset, not at start (the module is 9 MB, ≈ 0.2 s to load). */
+function graphiqlAssets(): Promise<Assets> {
+  loading ??= import('@graphql-yoga/render-graphiql/graphiql').then((m) => {
+    const asset = (name: string, ext: string, type: string, body: Buffer): Asset => {
+      const hash = createHash('sha256').update(body).digest('hex').slice(0, 16);
+      return { path: `${ASSETS_PATH}${name}-${hash}.${ext}`, type, body, etag: `"${hash}"` };
+    };
+    const script = (name: string, text: string) => asset(name, 'js', 'text/javascript; charset=utf-8', Buffer.from(text, 'utf8'));
+    const favicon = m.favicon.slice(m.favicon.indexOf(',') + 1); // a data: URI, base64
+    const assets = {
+      css: asset('graphiql', 'css', 'text/css; charset=utf-8', Buffer.from(m.css, 'utf8')),
+      js: script('graphiql', m.js),
+      favicon: asset('favicon', 'ico', 'image/x-icon', Buffer.from(favicon, 'base64')),
+      workers: {
+        editorWorkerService: script('editor.worker', m.editorWorkerService),
+        json: script('json.worker', m.jsonWorker),
+        graphql: script('graphql.worker', m.graphqlWorker),
+      },
+    };
+    const all = [assets.css, assets.js, assets.favicon, ...Object.values(assets.workers)];
+    return { ...assets, byPath: new Map(all.map((a) => [a.path, a])) };
+  });
+  loading.catch(() => (loading = undefined)); // a failed load is tried again by the next page
+  return loading;
+}
+
+/** The GraphiQL page: what @graphql-yoga/render-graphiql renders, with its assets by URL. */
+export async function renderGraphiQL(options: GraphiQLOptions): Promise<string> {
+  const { css, js, favicon, workers } = await graphiqlAssets();
+  const workerUrls = Object.fromEntries(Object.entries(workers).map(([label, asset]) => [label, asset.path]));
+  return `<!doctype html>
+<html lang="en">
+  <head>
+    <meta charset="utf-8" />
+    <title>${escapeHtml(options.title ?? 'GraphiQL')}</title>
+    <link rel="icon" href="${favicon.path}" />
+    <link rel="stylesheet" href="${css.path}" />
+  </head>
+  <body id="body" class="no-focus-outline">
+    <noscript>You need to enable JavaScript to run this app.</noscript>
+    <div id="root"></div>
+    <script src="${js.path}"></script>
+    <script>
+      const workers = ${inlineJson(workerUrls)};
+      self.MonacoEnvironment = { globalAPI: false, getWorkerUrl: (_moduleId, label) => workers[label] };
+      YogaGraphiQL.renderYogaGraphiQL(document.querySelector('#root'), ${inlineJson(options)});
+    </script>
+  </body>
+</html>
+`;
+}
+
+/** Serves GraphiQL's assets (GET and HEAD under ASSETS_PATH); any other request goes on. */
+export function useGraphiQLAssets(): Plugin {
+  return {
+    onRequest({ request, url, endResponse, fetchAPI }) {
+      if (!url.pathname.startsWith(ASSETS_PATH)) return;
+      return graphiqlAssets().then(async (assets) => {
+        const asset = request.method === 'GET' || request.method === 'HEAD' ? assets.byPath.get(url.pathname) : undefined;
+        if (!asset) {
+          endResponse(new fetchAPI.Response(null, { status: 404, statusText: 'Not Found' }));
+          return;
+        }
+        const headers: Record<string, string> = {
+          'content-type': asset.type,
+          'cache-control': 'public, max-age=31536000, immutable',
+          etag: asset.etag,
+          vary: 'accept-encoding',
+        };
+        if (request.headers.get('if-none-match') === asset.etag) {
+          endResponse(new fetchAPI.Response(null, { status: 304, headers }));
+          return;
+        }
+        const gzipped = /\bgzip\b/.test(request.headers.get('accept-encoding') ?? '');
+        if (gzipped) headers['content-encoding'] = 'gzip';
+        // Compressed once per asset, off the event loop (zlib's thread pool).
+        if (gzipped) asset.gzipped ??= gzipAsync(asset.body);
+        const body = gzipped && asset.gzipped ? await asset.gzipped : asset.body;
+        headers['content-length'] = String(body.length);
+        // A Buffer is a Uint8Array; lib.dom's BodyInit only names those over a plain ArrayBuffer.
+        endResponse(new fetchAPI.Response(request.method === 'HEAD' ? null : (body as Uint8Array<ArrayBuffer>), { status: 200, headers }));
+      });
+    },
+  };
+}
+
+const gzipAsync = promisify(gzip);
+
+/** JSON inside a <script>: no `</script>` (or `<!--`) can end it early. */
+const inlineJson = (value: unknown) => JSON.stringify(value).replace(/</g, '\\u003c');
+
+const escapeHtml = (text: string) =>
+  text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 
 /**
  * GraphiQL's first tabs. The email is fresh on every page load so that Register works on a
