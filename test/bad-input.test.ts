@@ -167,6 +167,21 @@ describe('malformed requests', () => {
     expect(await snapshot()).toBe(before);
   });
 
+  it('variables that do not fit their types: 400 with code BAD_USER_INPUT, like any other bad input', async () => {
+    const query = 'query($t: String!) { quote(ticker: $t) { price } }';
+    for (const variables of [{ t: 123 }, {}, { t: null }]) {
+      const res = await t.app.fetch('http://127.0.0.1/graphql', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-api-key': apiKey },
+        body: JSON.stringify({ query, variables }),
+      });
+      expect(res.status).toBe(400);
+      const body = (await res.json()) as { data?: unknown; errors: { message: string; extensions?: { code?: string } }[] };
+      expect(body.data).toBeUndefined();
+      expect(body.errors.map((e) => [e.message.startsWith('Variable "$t"'), e.extensions?.code])).toEqual([[true, 'BAD_USER_INPUT']]);
+    }
+  });
+
   it('leaves the server up and serving', async () => {
     expect((await t.app.fetch('http://127.0.0.1/health')).status).toBe(200);
     expect((await t.gql(`{ viewer { name } }`, { apiKey })).body).toEqual({ data: { viewer: { name: 'Target' } } });

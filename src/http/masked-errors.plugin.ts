@@ -37,7 +37,10 @@ export function useMaskedErrorsWithRequestId(): Plugin<RequestLog> {
     (contextValue: RequestLog) =>
     ({ result, setResult }: { result: ExecutionResult; setResult: (result: ExecutionResult) => void }) => {
       if (!result.errors?.length) return;
-      setResult({ ...result, errors: result.errors.map((error) => maskError(error, contextValue)) });
+      // No `data` at all: execution never started, because the variables did not fit their types
+      // (graphql-js's request errors); coded like any other bad input.
+      const requestError = !('data' in result);
+      setResult({ ...result, errors: result.errors.map((error) => maskError(requestError ? withCode(error, 'BAD_USER_INPUT') : error, contextValue)) });
     };
   return {
     onExecute: ({ args }) => ({
@@ -52,6 +55,14 @@ export function useMaskedErrorsWithRequestId(): Plugin<RequestLog> {
 
 export const maskOutsideExecution = (logger: Logger) => (error: unknown) =>
   maskError(error, { requestId: randomUUID(), logger });
+
+/** The error with `extensions.code`, unless it has one or is not a plain GraphQLError. */
+function withCode(error: unknown, code: string): unknown {
+  if (!isGraphQLError(error) || error.extensions?.code !== undefined) return error;
+  // A coercion failure keeps its scalar's GraphQLError as originalError; anything else is not bad input.
+  if (error.originalError && !isGraphQLError(error.originalError)) return error;
+  return new GraphQLError(error.message, { nodes: error.nodes, path: error.path, extensions: { ...error.extensions, code } });
+}
 
 // By name, not instanceof: graphql can be loaded twice (ESM and CJS) and the check must hold for both.
 function isGraphQLError(error: unknown): error is GraphQLError {
