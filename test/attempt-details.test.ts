@@ -8,7 +8,7 @@ import { createTestApp, type TestApp } from './helpers/test-app.js';
 const SET = `mutation($input: SetWebhookInput!) { setWebhook(input: $input) { __typename } }`;
 const PING = `mutation { sendTestWebhook { ... on SendTestWebhookSuccess { delivery { id } } } }`;
 const DETAILS = `{ webhookDeliveries { deliveries { id status
-  attemptLog { number httpStatus durationMs responseMs startedAt requestHeaders { name value } responseHeaders { name value } responseBody } } } }`;
+  attemptLog { number httpStatus failureKind durationMs responseMs startedAt requestHeaders { name value } responseHeaders { name value } responseBody } } } }`;
 
 let t: TestApp;
 let receiver: Receiver;
@@ -63,6 +63,16 @@ describe('attempt details', () => {
       ['content-type', 'user-agent', 'x-webhook-event', 'x-webhook-delivery', 'x-webhook-signature', 'webhook-id', 'webhook-timestamp', 'webhook-signature'].sort(),
     );
     for (const [name, value] of Object.entries(sent)) expect(received.headers[name]).toBe(value);
+  });
+
+  it("keeps a redirect's location: the attempt failed (redirects are not followed), and this is where it pointed", async () => {
+    const { apiKey } = await t.register();
+    await t.gql(SET, { apiKey, variables: { input: { url: receiver.url } } });
+    reply = { status: 301, headers: { location: 'https://receiver.example/new-path' }, body: '' };
+    const [attempt] = (await finishedPing(apiKey)).attemptLog;
+    expect(attempt.httpStatus).toBe(301);
+    expect(attempt.failureKind).toBe('REDIRECT');
+    expect(attempt.responseHeaders).toContainEqual({ name: 'location', value: 'https://receiver.example/new-path' });
   });
 
   it('keeps NUL bytes out of the stored body and records no answer when the connection failed', async () => {

@@ -15,7 +15,8 @@ export interface AttemptDetails {
 }
 
 export const RESPONSE_BODY_KEPT_BYTES = 2048;
-const KEPT_RESPONSE_HEADERS = ['content-type', 'retry-after'];
+// location: where a redirect (a failed attempt: redirects are not followed) pointed, so the fix is in view.
+const KEPT_RESPONSE_HEADERS = ['content-type', 'retry-after', 'location'];
 const MAX_HEADER_VALUE = 512;
 
 // Postgres text cannot hold NUL; a binary answer is kept as replacement characters.

@@ -61,7 +61,7 @@ const DeliveryAttempt = builder.objectRef<AttemptRow>('DeliveryAttempt').impleme
     }),
     responseHeaders: t.field({
       type: [HttpHeader],
-      description: "The receiver's content-type and retry-after, when it answered.",
+      description: "The receiver's content-type, retry-after and location (where a redirect pointed), when it answered.",
       resolve: (a) => a.responseHeaders ?? [],
     }),
     responseBody: t.exposeString('responseBody', { nullable: true, description: 'The first 2 KB of the response body.' }),
