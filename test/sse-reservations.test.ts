@@ -17,7 +17,8 @@ beforeAll(async () => {
 afterAll(() => t.close());
 
 const reserve = (apiKey: string) => t.app.fetch(URL, { method: 'PUT', headers: { 'x-api-key': apiKey } });
-const open = (token: string) => t.app.fetch(URL, { headers: { accept: 'text/event-stream', 'x-graphql-event-stream-token': token } });
+const open = (token: string, method = 'GET') =>
+  t.app.fetch(URL, { method, headers: { accept: 'text/event-stream', 'x-graphql-event-stream-token': token } });
 
 async function reserveAll(apiKey: string): Promise<string[]> {
   const tokens: string[] = [];
@@ -58,10 +59,10 @@ describe('single-connection stream reservations', () => {
     await late.body?.cancel();
   });
 
-  it('an open stream keeps its place until it closes, and is not dropped as unopened', async () => {
+  it.each(['GET', 'POST'])('a stream opened by a %s keeps its place until it closes, and is not dropped as unopened', async (method) => {
     const { apiKey } = await t.register();
     const [token] = await reserveAll(apiKey);
-    const stream = await open(token!);
+    const stream = await open(token!, method);
     expect(stream.status).toBe(200);
     expect(stream.headers.get('content-type')).toContain('text/event-stream');
     const reader = stream.body!.getReader();
@@ -73,6 +74,22 @@ describe('single-connection stream reservations', () => {
     expect((await open(token!)).status).toBe(409);
     await reader.cancel();
     expect((await reserve(apiKey)).status).toBe(201);
+  });
+
+  it('a PUT that brings a token of its own is refused, with or without a key, and reserves nothing', async () => {
+    const { apiKey } = await t.register();
+    const token = crypto.randomUUID();
+    for (const headers of [{}, { 'x-api-key': apiKey }] as Record<string, string>[]) {
+      const res = await t.app.fetch(`${URL}?token=${token}`, { method: 'PUT', headers });
+      expect(res.status).toBe(400);
+      expect((await res.json()).errors[0].extensions.code).toBe('BAD_REQUEST');
+      const viaHeader = await t.app.fetch(URL, { method: 'PUT', headers: { ...headers, 'x-graphql-event-stream-token': token } });
+      expect(viaHeader.status).toBe(400);
+    }
+    const late = await open(token);
+    expect(late.headers.get('content-type')).not.toContain('text/event-stream');
+    await late.body?.cancel();
+    await reserveAll(apiKey); // all of the key's places are still free
   });
 
   it('on a real port, a client that goes away gives its place back', async () => {

@@ -36,6 +36,9 @@ export function useGraphQLSSESingleConnection(graphqlEndpoint: string, options: 
     async authenticate(req) {
       const raw = req.raw as Request;
       const token = tokenOf(raw);
+      // A reservation's token is the server's to make: graphql-sse would reserve any token a PUT
+      // brings, with no key asked and none of the limits below.
+      if (token && raw.method === 'PUT') return TOKEN_NOT_YOURS;
       if (token) return token;
       const key = readApiKey(raw.headers);
       const owner = key ? await options.identify(key) : null;
@@ -73,8 +76,10 @@ export function useGraphQLSSESingleConnection(graphqlEndpoint: string, options: 
     if (minted && response.status === 201) {
       held.reserved(minted, setClockTimer(options.clock, () => void expire(minted, payload).catch(() => {}), RESERVATION_OPEN_MS));
     }
+    // graphql-sse opens a reserved stream for any method whose Accept is text/event-stream.
     const token = tokenOf(request);
-    if (request.method === 'GET' && token && response.status === 200 && response.body && held.opened(token)) {
+    const stream = response.headers.get('content-type')?.startsWith('text/event-stream');
+    if (token && response.status === 200 && stream && response.body && held.opened(token)) {
       return onBodyEnd(response, payload.fetchAPI, () => held.release(token));
     }
     return response;
@@ -173,6 +178,10 @@ const tokenOf = (request: Request) => request.headers.get(TOKEN_HEADER) ?? new U
 
 const json = (status: number, statusText: string, errors: unknown[]) =>
   [JSON.stringify({ errors }), { status, statusText, headers: { 'content-type': 'application/json; charset=utf-8' } }] as const;
+
+const TOKEN_NOT_YOURS = json(400, 'Bad Request', [
+  { message: 'A stream is reserved by a PUT without a token: the answer is its token', extensions: { code: 'BAD_REQUEST' } },
+]);
 
 const UNAUTHENTICATED = json(401, 'Unauthorized', [
   { message: 'A valid API key is required to reserve a stream', extensions: { code: 'UNAUTHENTICATED' } },
