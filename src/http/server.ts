@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { App } from '../app.js';
-import { isStreamingResponse } from './streaming-responses.js';
+import { whenStreaming } from './streaming-responses.js';
 import { attachWebSocket, type WebSocketEndpoint } from './websocket.js';
 
 export interface HttpServer {
@@ -20,9 +20,13 @@ export function createHttpServer(app: App): HttpServer {
   // Attached once listening: ws re-emits the server's errors (a taken port) as its own.
   let websocket: WebSocketEndpoint | undefined;
   const inFlight = new Set<ServerResponse>();
+  let closing = false;
+  // Subscription streams end at close, also those whose request was still on its way to one.
+  const endStream = (res: ServerResponse) => whenStreaming(res, () => res.destroy());
   server.on('request', (_req: IncomingMessage, res: ServerResponse) => {
     inFlight.add(res);
     res.on('close', () => inFlight.delete(res));
+    if (closing) endStream(res); // a kept-alive connection's next request
   });
 
   return {
@@ -40,7 +44,8 @@ export function createHttpServer(app: App): HttpServer {
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeIdleConnections();
       await websocket?.close();
-      for (const res of inFlight) if (isStreamingResponse(res)) res.destroy();
+      closing = true;
+      for (const res of inFlight) endStream(res);
       const timer = setTimeout(() => server.closeAllConnections(), graceMs);
       await closed;
       clearTimeout(timer);
