@@ -171,13 +171,15 @@ async function createPglite({ dataDir, image, templateDir, thread, started, onLo
 function openFailure(folder: ClaimedDataDir | undefined, error: unknown): unknown {
   if (!folder) return error;
   const reason = error instanceof Error ? error.message : String(error);
-  return new Error(
-    folder.fresh
-      ? `could not create the embedded database in ${folder.pgdata} (${reason})`
-      : `could not open the embedded database in ${folder.pgdata} (${reason}): if the folder is damaged, restore DATA_DIR from a backup, or move it away to start with an empty database`,
-    { cause: error },
-  );
+  if (folder.fresh) return new Error(`could not create the embedded database in ${folder.pgdata} (${reason})`, { cause: error });
+  // Permissions, a full disk, too many open files: the store is intact, and moving it away would lose it.
+  const advice = OS_REFUSALS.test(`${(error as { code?: unknown } | null)?.code ?? ''} ${reason}`)
+    ? 'check that this user may read and write the folder, and that the disk has room'
+    : 'if the folder is damaged, restore DATA_DIR from a backup, or move it away to start with an empty database';
+  return new Error(`could not open the embedded database in ${folder.pgdata} (${reason}): ${advice}`, { cause: error });
 }
+
+const OS_REFUSALS = /\b(EACCES|EPERM|EROFS|ENOSPC|EDQUOT|EMFILE|ENFILE|ENOMEM)\b/;
 
 /** Copies into a temporary sibling and renames it, so an interrupted copy never looks like a store. */
 function copyTemplate(templateDir: string, pgdata: string): void {
