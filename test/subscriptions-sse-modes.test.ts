@@ -30,6 +30,21 @@ describe('graphql-sse', () => {
     }
   });
 
+  it('single connection mode reserves anew after a lazy close, with the old token still in its headers', async () => {
+    const { apiKey, userId } = await f.t.register();
+    // A plain headers object: graphql-sse's client writes its token into it and sends it again.
+    const client = createClient({ url: f.live.url, headers: { 'X-API-Key': apiKey }, singleConnection: true, retryAttempts: 0 });
+    try {
+      for (let i = 0; i < 2; i++) {
+        const results: unknown[] = [];
+        for await (const result of client.iterate({ query: '{ viewer { id } }' })) results.push(result);
+        expect(results).toEqual([{ data: { viewer: { id: userId } } }]);
+      }
+    } finally {
+      client.dispose();
+    }
+  });
+
   it('reserves a single-connection stream only for a valid key', async () => {
     for (const headers of [{}, { 'x-api-key': 'aw_not-a-key' }] as Record<string, string>[]) {
       const res = await fetch(f.live.url, { method: 'PUT', headers });

@@ -17,8 +17,9 @@ export interface SingleConnectionOptions {
 }
 
 /**
- * graphql-sse's "single connection mode" on the GraphQL path: a PUT reserves a stream, a GET
- * with the token opens it, POSTs with the token run operations into it, a DELETE stops one.
+ * graphql-sse's "single connection mode" on the GraphQL path: a PUT reserves a stream, a request
+ * with the token and Accept: text/event-stream (the client's GET) opens it, POSTs with the token
+ * run operations into it, a DELETE stops one.
  * Everything else (plain requests and the distinct-connection SSE that yoga speaks natively)
  * stays with yoga. Reserving needs a valid key, so nobody else can make the server hold streams.
  *
@@ -35,15 +36,17 @@ export function useGraphQLSSESingleConnection(graphqlEndpoint: string, options: 
     endpoint: graphqlEndpoint,
     async authenticate(req) {
       const raw = req.raw as Request;
-      const token = tokenOf(raw);
       // A reservation's token is the server's to make: graphql-sse would reserve any token a PUT
-      // brings, with no key asked and none of the limits below.
-      if (token && raw.method === 'PUT') return TOKEN_NOT_YOURS;
+      // brings, with no key asked and none of the limits below. A PUT's token is ignored, not
+      // refused: graphql-sse's client keeps its last token in its headers and sends it again
+      // when it reserves anew (after a lazy close or a lost connection).
+      const token = raw.method === 'PUT' ? null : tokenOf(raw);
       if (token) return token;
       const key = readApiKey(raw.headers);
       const owner = key ? await options.identify(key) : null;
       if (!owner) return UNAUTHENTICATED;
-      // Only a PUT reserves; graphql-sse answers any other request with a token it does not know 404.
+      // Only a PUT reserves; graphql-sse finds no stream for this fresh token (404, or with
+      // Accept: text/event-stream an operation of its distinct-connection mode).
       if (raw.method !== 'PUT') return randomUUID();
       const minted = held.take(owner);
       if (!minted) return tooManyStreams(options.maxPerKey);
@@ -80,7 +83,10 @@ export function useGraphQLSSESingleConnection(graphqlEndpoint: string, options: 
     const token = tokenOf(request);
     const stream = response.headers.get('content-type')?.startsWith('text/event-stream');
     if (token && response.status === 200 && stream && response.body && held.opened(token)) {
-      return onBodyEnd(response, payload.fetchAPI, () => held.release(token));
+      const release = () => held.release(token);
+      // Also when the client goes away without the body being read or cancelled (a full socket).
+      payload.request.signal.addEventListener('abort', release, { once: true });
+      return onBodyEnd(response, payload.fetchAPI, release);
     }
     return response;
   };
@@ -178,10 +184,6 @@ const tokenOf = (request: Request) => request.headers.get(TOKEN_HEADER) ?? new U
 
 const json = (status: number, statusText: string, errors: unknown[]) =>
   [JSON.stringify({ errors }), { status, statusText, headers: { 'content-type': 'application/json; charset=utf-8' } }] as const;
-
-const TOKEN_NOT_YOURS = json(400, 'Bad Request', [
-  { message: 'A stream is reserved by a PUT without a token: the answer is its token', extensions: { code: 'BAD_REQUEST' } },
-]);
 
 const UNAUTHENTICATED = json(401, 'Unauthorized', [
   { message: 'A valid API key is required to reserve a stream', extensions: { code: 'UNAUTHENTICATED' } },
