@@ -2,7 +2,7 @@ import { chmodSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, write
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { createDb } from '../src/db/client.js';
+import { createDb, openFailure } from '../src/db/client.js';
 import { claimDataDir } from '../src/db/data-dir.js';
 import { PGLITE_TEMPLATE_DIR } from '../src/package-files.js';
 import { openToOthers } from './helpers/file-modes.js';
@@ -71,6 +71,19 @@ describe('the embedded data folder', () => {
     }
     // Neither failed start kept the folder locked.
     claimDataDir(dataDir).release();
+  });
+
+  it('says to check access and room, not to move the store away, when the system refused it', () => {
+    const existing = { pgdata: '/srv/alertwire/pgdata', fresh: false };
+    const messageOf = (error: unknown) => (openFailure(existing, error) as Error).message;
+    const access = 'check that this user may read and write the folder, and that the disk has room';
+    const damaged = 'if the folder is damaged, restore DATA_DIR from a backup';
+    // Emscripten's error as in-process PGlite throws it, PostgreSQL's words, Node's code.
+    expect(messageOf({ name: 'ErrnoError', errno: 2 })).toBe(`could not open the embedded database in /srv/alertwire/pgdata (file-system error EACCES): ${access}`);
+    expect(messageOf(new Error('could not open file "global/pg_control": Permission denied'))).toContain(access);
+    expect(messageOf(new Error("ENOSPC: no space left on device, write"))).toContain(access);
+    expect(messageOf(new Error('PGlite failed to initialize properly'))).toContain(damaged);
+    expect((openFailure({ ...existing, fresh: true }, new Error('x')) as Error).message).toBe('could not create the embedded database in /srv/alertwire/pgdata (x)');
   });
 
   it('an empty pgdata folder is a fresh start (the migrated image loads into it)', async () => {

@@ -168,18 +168,30 @@ async function createPglite({ dataDir, image, templateDir, thread, started, onLo
  * PGlite's own words for a store that will not start ("PGlite failed to initialize properly",
  * "Aborted()") say neither which folder nor what to do: the user's error names both.
  */
-function openFailure(folder: ClaimedDataDir | undefined, error: unknown): unknown {
+export function openFailure(folder: Pick<ClaimedDataDir, 'pgdata' | 'fresh'> | undefined, error: unknown): unknown {
   if (!folder) return error;
-  const reason = error instanceof Error ? error.message : String(error);
+  const reason = describeThrown(error);
   if (folder.fresh) return new Error(`could not create the embedded database in ${folder.pgdata} (${reason})`, { cause: error });
   // Permissions, a full disk, too many open files: the store is intact, and moving it away would lose it.
-  const advice = OS_REFUSALS.test(`${(error as { code?: unknown } | null)?.code ?? ''} ${reason}`)
+  const advice = OS_REFUSALS.test(reason)
     ? 'check that this user may read and write the folder, and that the disk has room'
     : 'if the folder is damaged, restore DATA_DIR from a backup, or move it away to start with an empty database';
   return new Error(`could not open the embedded database in ${folder.pgdata} (${reason}): ${advice}`, { cause: error });
 }
 
-const OS_REFUSALS = /\b(EACCES|EPERM|EROFS|ENOSPC|EDQUOT|EMFILE|ENFILE|ENOMEM)\b/;
+// Node's codes, the names PGlite's thread gives Emscripten's errnos, and PostgreSQL's own words.
+const OS_REFUSALS =
+  /\b(EACCES|EPERM|EROFS|ENOSPC|EDQUOT|EMFILE|ENFILE|ENOMEM)\b|Permission denied|No space left on device|Read-only file system|Too many open files|Disk quota exceeded/;
+// Emscripten's numbers for those (ERRNO_CODES in PGlite's pglite.js), for PGlite run in-process.
+const EMSCRIPTEN_ERRNOS: Record<number, string> = { 2: 'EACCES', 63: 'EPERM', 69: 'EROFS', 51: 'ENOSPC', 33: 'EMFILE', 48: 'ENOMEM' };
+
+/** An error's message; Emscripten's file-system errors are plain objects ({ name: 'ErrnoError', errno }). */
+function describeThrown(error: unknown): string {
+  if (error instanceof Error) return error.message; // Node's own carry their code ("EACCES: permission denied, …")
+  const { name, errno } = (error ?? {}) as { name?: unknown; errno?: unknown };
+  if (name === 'ErrnoError' && typeof errno === 'number') return `file-system error ${EMSCRIPTEN_ERRNOS[errno] ?? `errno ${errno}`}`;
+  return JSON.stringify(error) ?? String(error);
+}
 
 /** Copies into a temporary sibling and renames it, so an interrupted copy never looks like a store. */
 function copyTemplate(templateDir: string, pgdata: string): void {
