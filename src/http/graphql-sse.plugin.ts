@@ -3,6 +3,7 @@ import { useGraphQLSSE } from '@graphql-yoga/plugin-graphql-sse';
 import type { Plugin } from 'graphql-yoga';
 import { setClockTimer, type Clock } from '../clock.js';
 import { readApiKey } from '../modules/users/api-key.js';
+import { endlessResponse } from './streaming-responses.js';
 
 const TOKEN_HEADER = 'x-graphql-event-stream-token';
 /** graphql-sse's client opens its stream right after reserving it; a reservation left unopened this long is dropped. */
@@ -86,7 +87,7 @@ export function useGraphQLSSESingleConnection(graphqlEndpoint: string, options: 
       const release = () => held.release(token);
       // Also when the client goes away without the body being read or cancelled (a full socket).
       payload.request.signal.addEventListener('abort', release, { once: true });
-      return onBodyEnd(response, payload.fetchAPI, release);
+      return endlessResponse(onBodyEnd(response, payload.fetchAPI, release));
     }
     return response;
   };
