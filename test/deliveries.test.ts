@@ -189,5 +189,33 @@ describe('with a worker', () => {
     );
   });
 
+  it('a redelivery sends the same message: a new X-Webhook-Delivery, the original webhook-id, also when redelivered again', async () => {
+    const user = await t.register();
+    await t.gql(SET, { apiKey: user.apiKey, variables: { input: { url: receiver.url, secret: 'same-message-secret' } } });
+    const { apiKey } = user;
+    const first = await ping(apiKey);
+    const redeliver = async (id: string) => (await t.gql(REDELIVER, { apiKey, variables: { id } })).body.data!.redeliverWebhookDelivery.delivery.id as string;
+    const sent = (id: string) =>
+      eventually(() => {
+        const found = receiver.requests.find((r) => r.headers['x-webhook-delivery'] === id);
+        expect(found).toBeDefined();
+        return found!.headers;
+      });
+    await sent(first);
+    const second = await redeliver(first);
+    await sent(second);
+    const third = await redeliver(second);
+    const headers = await Promise.all([first, second, third].map(sent));
+    // Standard Webhooks: webhook-id is the same when a message is sent again; receivers de-duplicate by it.
+    expect(headers.map((h) => h['webhook-id'])).toEqual([first, first, first]);
+    expect(new Set([first, second, third]).size).toBe(3);
+    const listed = await t.gql(`{ webhookDeliveries { deliveries { id messageId } } }`, { apiKey });
+    expect(listed.body.data!.webhookDeliveries.deliveries).toEqual([
+      { id: third, messageId: first },
+      { id: second, messageId: first },
+      { id: first, messageId: first },
+    ]);
+  });
+
   afterAll(() => worker.stop());
 });

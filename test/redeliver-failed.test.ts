@@ -7,7 +7,7 @@ const SET = `mutation($input: SetWebhookInput!) { setWebhook(input: $input) { __
 const PING = `mutation { sendTestWebhook { ... on SendTestWebhookSuccess { delivery { id status } } } }`;
 const HISTORY = `{ webhookDeliveries { deliveries { id status event } } }`;
 const RECOVER = `mutation($since: DateTime!) { redeliverFailedDeliveries(since: $since) { __typename
-  ... on RedeliverFailedDeliveriesSuccess { count deliveries { id status event } }
+  ... on RedeliverFailedDeliveriesSuccess { count deliveries { id status event messageId } }
   ... on WebhookNotFound { message } } }`;
 
 const clock = movableClock();
@@ -52,9 +52,14 @@ describe('redeliverFailedDeliveries', () => {
 
     status = 200;
     const sentBefore = receiver.requests.length;
+    // Newest first; the oldest is from before `since`.
+    const listed = (await t.gql(HISTORY, { apiKey })).body.data!.webhookDeliveries.deliveries as { id: string; status: string }[];
+    const originals = listed.slice(0, -1).filter((d) => d.status !== 'DELIVERED').map((d) => d.id);
     const res = (await t.gql(RECOVER, { apiKey, variables: { since } })).body.data!.redeliverFailedDeliveries;
     expect(res.__typename).toBe('RedeliverFailedDeliveriesSuccess');
     expect(res.count).toBe(3);
+    // Each sends its original's message again: the same webhook-id.
+    expect(res.deliveries.map((d: { messageId: string }) => d.messageId).sort()).toEqual([...originals].sort());
     expect(res.deliveries.map((d: { status: string }) => d.status)).toEqual(['PENDING', 'PENDING', 'PENDING']);
     await receiver.waitFor(sentBefore + 3);
     await eventually(async () => {

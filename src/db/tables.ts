@@ -150,6 +150,9 @@ export const webhookDeliveries = pgTable(
     completedAt: timestamp('completed_at', { withTimezone: true, mode: 'date' }),
     // Set by callers that must not enqueue the same content twice (triggeredAlerts).
     dedupeKey: text('dedupe_key'),
+    // A redelivery sends the same message again: the original's id, sent as webhook-id (Standard
+    // Webhooks: the same id when a message is resent). Null: this delivery's own id.
+    messageId: uuid('message_id'),
   },
   (t) => [
     index('webhook_deliveries_user_idx').on(t.userId, t.seq),

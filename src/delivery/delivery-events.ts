@@ -30,6 +30,8 @@ const DeliveryChangeSchema = z.object({
   nextAttemptAt: date.nullable(),
   createdAt: date,
   completedAt: date.nullable(),
+  // nullish: a change published by a process from before this column has none.
+  messageId: z.string().nullish(),
 });
 
 export type DeliveryChange = z.output<typeof DeliveryChangeSchema>;

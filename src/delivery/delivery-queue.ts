@@ -31,7 +31,12 @@ export interface NewDelivery {
   maxDeliveries: number;
   /** Stored with the row so a caller can find what it enqueued before (see latestWithDedupeKey). */
   dedupeKey?: string | null;
+  /** A redelivery's message: the id of the first delivery of this content (messageIdOf). */
+  messageId?: string | null;
 }
+
+/** The Standard Webhooks message a delivery sends: its original's for a redelivery, else its own id. */
+export const messageIdOf = (row: Pick<DeliveryRow, 'id' | 'messageId'>) => row.messageId ?? row.id;
 
 /** Writes a PENDING delivery, due now, and prunes the user's history; call inside the deciding transaction. */
 export async function enqueueDelivery(tx: Db, input: NewDelivery): Promise<DeliveryRow> {
@@ -62,6 +67,7 @@ export async function enqueueDeliveries(tx: Db, inputs: readonly NewDelivery[]):
           nextAttemptAt: input.now,
           createdAt: input.now,
           dedupeKey: input.dedupeKey ?? null,
+          messageId: input.messageId ?? null,
         })),
       )
       .returning();
@@ -119,6 +125,7 @@ export async function recordSkipped(tx: Db, input: NewDelivery & { reason: strin
       failureReason: clip(input.reason),
       createdAt: input.now,
       completedAt: input.now,
+      messageId: input.messageId ?? null,
     })
     .returning();
   await pruneHistory(tx, input.userId, input.maxDeliveries);

@@ -5,7 +5,7 @@ import type { Logger } from '../logger.js';
 import { AttemptRecorder } from './attempt-recorder.js';
 import { Claimer } from './claimer.js';
 import { DELIVERY_DUE_CHANNEL } from './delivery-events.js';
-import { failClaimed, leaseRanOut, releaseLeases, WEBHOOK_DELETED_REASON, webhookDisabledReason, type DeliveryRow } from './delivery-queue.js';
+import { failClaimed, leaseRanOut, messageIdOf, releaseLeases, WEBHOOK_DELETED_REASON, webhookDisabledReason, type DeliveryRow } from './delivery-queue.js';
 import { SKIPPED } from './delivery-status.js';
 import { EndpointBreakers } from './endpoint-breaker.js';
 import { createHttpSender, type AttemptOutcome, type HttpSender, type LookupFn } from './http-sender.js';
@@ -198,7 +198,15 @@ export function createDeliveryWorker(deps: DeliveryWorkerDeps): DeliveryWorker {
       logger.debug('delivery no longer held by this worker; not sent', { deliveryId: claimed.id, workerId: id });
       return;
     }
-    const outcome = await sender.send({ url: endpoint.url, deliveryId: row.id, event: row.event, body: row.body, secret: endpoint.secret, previousSecrets: endpoint.previousSecrets });
+    const outcome = await sender.send({
+      url: endpoint.url,
+      deliveryId: row.id,
+      messageId: messageIdOf(row),
+      event: row.event,
+      body: row.body,
+      secret: endpoint.secret,
+      previousSecrets: endpoint.previousSecrets,
+    });
     slots.free(claimed);
     deps.observeAttempt?.(outcome);
     if (breakers.record(row.userId, outcome, now())) backOff(row.userId, endpoint.url);

@@ -40,6 +40,8 @@ export interface AttemptOutcome {
 interface SendRequest {
   url: string;
   deliveryId: string;
+  /** Standard Webhooks' webhook-id: the same for every send of one message, redeliveries included; default deliveryId. */
+  messageId?: string;
   event: string;
   body: string;
   secret: string | null;
@@ -212,7 +214,7 @@ export function createHttpSender(options: SenderOptions): HttpSender {
         'user-agent': USER_AGENT,
         'x-webhook-event': req.event,
         'x-webhook-delivery': req.deliveryId,
-        ...signatureHeaders(req.secret, req.deliveryId, startedAt, req.body, req.previousSecrets),
+        ...signatureHeaders(req.secret, req.messageId ?? req.deliveryId, startedAt, req.body, req.previousSecrets),
       };
       // undici also takes an EventEmitter as the abort signal: far cheaper per send than an
       // AbortController. The timer runs on the injected clock, so tests time a send out at will.

@@ -40,7 +40,8 @@ function standardWebhooksSignature(secret: string, id: string, timestampSeconds:
  */
 export function signatureHeaders(
   secret: string | null,
-  deliveryId: string,
+  /** webhook-id: the message's id, the same when it is sent again. */
+  messageId: string,
   sentAt: Date,
   body: string,
   previousSecrets: string[] = [],
@@ -49,10 +50,10 @@ export function signatureHeaders(
   const timestamp = Math.floor(sentAt.getTime() / 1000);
   return {
     'x-webhook-signature': hubSignature(secret, body),
-    'webhook-id': deliveryId,
+    'webhook-id': messageId,
     'webhook-timestamp': String(timestamp),
     'webhook-signature': [secret, ...previousSecrets]
-      .map((key) => standardWebhooksSignature(key, deliveryId, timestamp, body))
+      .map((key) => standardWebhooksSignature(key, messageId, timestamp, body))
       .join(' '),
   };
 }

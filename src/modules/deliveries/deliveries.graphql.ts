@@ -1,3 +1,4 @@
+import { messageIdOf } from '../../delivery/delivery-queue.js';
 import { DELIVERED, FAILURE_KINDS } from '../../delivery/delivery-status.js';
 import { builder } from '../../builder.js';
 import { DeliveryNotFound, WebhookNotFound } from '../../errors.js';
@@ -75,6 +76,11 @@ const DeliveryAttempt = builder.objectRef<AttemptRow>('DeliveryAttempt').impleme
 export const WebhookDelivery = builder.objectRef<DeliveryView>('WebhookDelivery').implement({
   fields: (t) => ({
     id: t.exposeID('id'),
+    messageId: t.id({
+      description:
+        "The webhook-id header its attempts carry (Standard Webhooks): its own id, or for a redelivery the original delivery's, so a receiver that de-duplicates by webhook-id sees the same message.",
+      resolve: (d) => messageIdOf({ id: d.id, messageId: d.messageId ?? null }),
+    }),
     event: t.exposeString('event', { description: 'alerts.triggered, alerts.resolved or webhook.ping' }),
     status: t.field({ type: DeliveryStatusEnum, resolve: (d) => d.status as Status }),
     url: t.exposeString('url', {

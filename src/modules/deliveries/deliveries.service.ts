@@ -6,6 +6,7 @@ import {
   enqueueDeliveries,
   failPending,
   latestWithDedupeKey,
+  messageIdOf,
   recordSkipped,
   WEBHOOK_DELETED_REASON,
   webhookDisabledReason,
@@ -33,6 +34,8 @@ export interface EnqueueOptions {
   always?: boolean;
   /** With the key of the user's newest keyed delivery, that delivery is answered instead of a new one. */
   dedupeKey?: string;
+  /** A redelivery: the message it sends again (messageIdOf the original). */
+  messageId?: string;
 }
 
 type WebhookRow = NonNullable<Awaited<ReturnType<ReturnType<typeof deliveriesRepository>['lockWebhook']>>>;
@@ -69,7 +72,7 @@ export function deliveriesService(deps: DeliveriesDeps) {
           return { ...toChange(earlier), attemptLog: await deliveriesRepository(tx).attemptLogUpTo(earlier.id, earlier.attempts) };
         }
       }
-      const delivery = { ...newDelivery(userId, webhook, payload, clock.now()), dedupeKey: options.dedupeKey };
+      const delivery = { ...newDelivery(userId, webhook, payload, clock.now()), dedupeKey: options.dedupeKey, messageId: options.messageId };
       const row = webhook.isActive
         ? (await enqueueDeliveries(tx, [delivery]))[0]!
         : await recordSkipped(tx, { ...delivery, reason: webhookDisabledReason(webhook.disabledReason) });
@@ -97,7 +100,7 @@ export function deliveriesService(deps: DeliveriesDeps) {
       const original = isUuid(id) ? await repo.findForUser(userId, id) : undefined;
       if (!original) throw new DeliveryNotFound(id);
       const payload = { event: original.event, body: original.body, summary: original.payloadSummary };
-      const delivery = await enqueue(userId, payload, { always: true });
+      const delivery = await enqueue(userId, payload, { always: true, messageId: messageIdOf(original) });
       if (!delivery) throw new WebhookNotFound();
       return { delivery };
     },
@@ -117,7 +120,7 @@ export function deliveriesService(deps: DeliveriesDeps) {
         const deliveries: DeliveryView[] = [];
         for (const original of originals) {
           const payload = { event: original.event, body: original.body, summary: original.payloadSummary };
-          const delivery = await enqueue(userId, payload, { db: tx, always: true });
+          const delivery = await enqueue(userId, payload, { db: tx, always: true, messageId: messageIdOf(original) });
           if (delivery) deliveries.push(delivery);
         }
         return { deliveries, count: deliveries.length };
