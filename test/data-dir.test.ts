@@ -82,6 +82,8 @@ describe('the embedded data folder', () => {
     expect(messageOf({ name: 'ErrnoError', errno: 2 })).toBe(`could not open the embedded database in /srv/alertwire/pgdata (file-system error EACCES): ${access}`);
     expect(messageOf(new Error('could not open file "global/pg_control": Permission denied'))).toContain(access);
     expect(messageOf(new Error("ENOSPC: no space left on device, write"))).toContain(access);
+    expect(messageOf(new Error('could not write to file "pg_wal/xlogtemp.1": Quota exceeded'))).toContain(access); // musl's words
+    expect(messageOf({ name: 'ErrnoError', errno: 19 })).toContain('(file-system error EDQUOT)');
     expect(messageOf(new Error('PGlite failed to initialize properly'))).toContain(damaged);
     expect((openFailure({ ...existing, fresh: true }, new Error('x')) as Error).message).toBe('could not create the embedded database in /srv/alertwire/pgdata (x)');
   });

@@ -179,18 +179,37 @@ export function openFailure(folder: Pick<ClaimedDataDir, 'pgdata' | 'fresh'> | u
   return new Error(`could not open the embedded database in ${folder.pgdata} (${reason}): ${advice}`, { cause: error });
 }
 
-// Node's codes, the names PGlite's thread gives Emscripten's errnos, and PostgreSQL's own words.
-const OS_REFUSALS =
-  /\b(EACCES|EPERM|EROFS|ENOSPC|EDQUOT|EMFILE|ENFILE|ENOMEM)\b|Permission denied|No space left on device|Read-only file system|Too many open files|Disk quota exceeded/;
+// Node's codes, the names PGlite's thread gives Emscripten's errnos, and PostgreSQL's own words
+// (glibc's, and musl's, which PGlite's PostgreSQL is built with).
+const OS_REFUSALS = new RegExp(
+  [
+    '\\b(EACCES|EPERM|EROFS|ENOSPC|EDQUOT|EMFILE|ENFILE|ENOMEM)\\b',
+    'Permission denied|Operation not permitted|No space left on device|Read-only file system',
+    'Too many open files|No file descriptors available|Disk quota exceeded|Quota exceeded',
+  ].join('|'),
+);
 // Emscripten's numbers for those (ERRNO_CODES in PGlite's pglite.js), for PGlite run in-process.
-const EMSCRIPTEN_ERRNOS: Record<number, string> = { 2: 'EACCES', 63: 'EPERM', 69: 'EROFS', 51: 'ENOSPC', 33: 'EMFILE', 48: 'ENOMEM' };
+const EMSCRIPTEN_ERRNOS: Record<number, string> = {
+  2: 'EACCES',
+  63: 'EPERM',
+  69: 'EROFS',
+  51: 'ENOSPC',
+  19: 'EDQUOT',
+  33: 'EMFILE',
+  41: 'ENFILE',
+  48: 'ENOMEM',
+};
 
 /** An error's message; Emscripten's file-system errors are plain objects ({ name: 'ErrnoError', errno }). */
 function describeThrown(error: unknown): string {
   if (error instanceof Error) return error.message; // Node's own carry their code ("EACCES: permission denied, …")
   const { name, errno } = (error ?? {}) as { name?: unknown; errno?: unknown };
   if (name === 'ErrnoError' && typeof errno === 'number') return `file-system error ${EMSCRIPTEN_ERRNOS[errno] ?? `errno ${errno}`}`;
-  return JSON.stringify(error) ?? String(error);
+  try {
+    return JSON.stringify(error) ?? String(error);
+  } catch {
+    return String(error); // circular, or a BigInt inside
+  }
 }
 
 /** Copies into a temporary sibling and renames it, so an interrupted copy never looks like a store. */

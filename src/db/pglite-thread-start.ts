@@ -39,8 +39,8 @@ async function open(start) {
 }
 // Emscripten's file-system errors are not Errors: { name: 'ErrnoError', errno }, with its own
 // errno numbers (ERRNO_CODES in PGlite's pglite.js); the usual ones get their names.
-const ERRNO_NAMES = { 2: 'EACCES', 10: 'EBUSY', 20: 'EEXIST', 28: 'EINVAL', 29: 'EIO', 31: 'EISDIR', 33: 'EMFILE',
-  37: 'ENAMETOOLONG', 44: 'ENOENT', 48: 'ENOMEM', 51: 'ENOSPC', 54: 'ENOTDIR', 55: 'ENOTEMPTY', 63: 'EPERM', 69: 'EROFS' };
+const ERRNO_NAMES = { 2: 'EACCES', 10: 'EBUSY', 19: 'EDQUOT', 20: 'EEXIST', 28: 'EINVAL', 29: 'EIO', 31: 'EISDIR', 33: 'EMFILE',
+  37: 'ENAMETOOLONG', 41: 'ENFILE', 44: 'ENOENT', 48: 'ENOMEM', 51: 'ENOSPC', 54: 'ENOTDIR', 55: 'ENOTEMPTY', 63: 'EPERM', 69: 'EROFS' };
 const asError = (error) => {
   if (error instanceof Error) return error;
   if (error && error.name === 'ErrnoError') {
