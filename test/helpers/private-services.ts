@@ -49,7 +49,7 @@ export async function startPrivateRedis(): Promise<PrivateRedis> {
   };
 }
 
-const PG_BIN = '/usr/lib/postgresql/15/bin';
+export const PG_BIN = '/usr/lib/postgresql/15/bin';
 
 export interface PrivatePostgres {
   /** postgres://…/postgres on the private port. */
