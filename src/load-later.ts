@@ -8,11 +8,12 @@ export interface LoadedLater<T> {
 
 /**
  * A value made from a module loaded on demand (a dynamic import: a chunk of its own in dist/, left
- * out of the start). Loading starts at once. A failed load is not kept: the next `get` tries
- * again (a rebuild can remove a chunk a running server has not loaded yet), and no rejection
- * goes unhandled meanwhile.
+ * out of the start). Loading starts at once, or with `onFirstUse` at the first `get` (a module
+ * most processes never need). A failed load is not kept: the next `get` tries again (a rebuild
+ * can remove a chunk a running server has not loaded yet), and no rejection goes unhandled
+ * meanwhile.
  */
-export function loadLater<T>(load: () => Promise<T>): LoadedLater<T> {
+export function loadLater<T>(load: () => Promise<T>, { onFirstUse = false } = {}): LoadedLater<T> {
   let loading: Promise<T> | undefined;
   const start = () => {
     const attempt = load();
@@ -21,7 +22,7 @@ export function loadLater<T>(load: () => Promise<T>): LoadedLater<T> {
     });
     return attempt;
   };
-  loading = start();
+  if (!onFirstUse) loading = start();
   return {
     get: () => (loading ??= start()),
     current: () => (loading ? loading.catch(() => undefined) : Promise.resolve(undefined)),

@@ -10,6 +10,15 @@ describe('loadLater (a module loaded on demand)', () => {
     expect(loads).toBe(1);
   });
 
+  it('with onFirstUse, loads nothing until the first get', async () => {
+    let loads = 0;
+    const value = loadLater(async () => ++loads, { onFirstUse: true });
+    expect(await value.current()).toBeUndefined();
+    expect(loads).toBe(0);
+    expect(await value.get()).toBe(1);
+    expect(await value.get()).toBe(1);
+  });
+
   it('does not keep a failed load: the caller sees the failure, the next get loads again', async () => {
     const attempts: string[] = [];
     const value = loadLater(async () => {

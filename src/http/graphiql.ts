@@ -2,6 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { promisify } from 'node:util';
 import { gzip } from 'node:zlib';
 import type { GraphiQLOptions, Plugin } from 'graphql-yoga';
+import { loadLater } from '../load-later.js';
 
 // GraphiQL is 9 MB of scripts, styles, Monaco's workers and an icon. @graphql-yoga/render-graphiql
 // inlines them all in the page, which then weighed 9 MB on every load, uncompressed and never
@@ -27,37 +28,33 @@ interface Assets {
   byPath: Map<string, Asset>;
 }
 
-let loading: Promise<Assets> | undefined;
-
 /** Loaded with the first GraphiQL page or asset, not at start (the module is 9 MB, ≈ 0.2 s to load). */
-function graphiqlAssets(): Promise<Assets> {
-  loading ??= import('@graphql-yoga/render-graphiql/graphiql').then((m) => {
-    const asset = (name: string, ext: string, type: string, body: Buffer): Asset => {
-      const hash = createHash('sha256').update(body).digest('hex').slice(0, 16);
-      return { path: `${ASSETS_PATH}${name}-${hash}.${ext}`, type, body, etag: `"${hash}"` };
-    };
-    const script = (name: string, text: string) => asset(name, 'js', 'text/javascript; charset=utf-8', Buffer.from(text, 'utf8'));
-    const favicon = m.favicon.slice(m.favicon.indexOf(',') + 1); // a data: URI, base64
-    const assets = {
-      css: asset('graphiql', 'css', 'text/css; charset=utf-8', Buffer.from(m.css, 'utf8')),
-      js: script('graphiql', m.js),
-      favicon: asset('favicon', 'ico', 'image/x-icon', Buffer.from(favicon, 'base64')),
-      workers: {
-        editorWorkerService: script('editor.worker', m.editorWorkerService),
-        json: script('json.worker', m.jsonWorker),
-        graphql: script('graphql.worker', m.graphqlWorker),
-      },
-    };
-    const all = [assets.css, assets.js, assets.favicon, ...Object.values(assets.workers)];
-    return { ...assets, byPath: new Map(all.map((a) => [a.path, a])) };
-  });
-  loading.catch(() => (loading = undefined)); // a failed load is tried again by the next page
-  return loading;
+const assets = loadLater(() => import('@graphql-yoga/render-graphiql/graphiql').then(namedByHash), { onFirstUse: true });
+
+function namedByHash(m: typeof import('@graphql-yoga/render-graphiql/graphiql')): Assets {
+  const asset = (name: string, ext: string, type: string, body: Buffer): Asset => {
+    const hash = createHash('sha256').update(body).digest('hex').slice(0, 16);
+    return { path: `${ASSETS_PATH}${name}-${hash}.${ext}`, type, body, etag: `"${hash}"` };
+  };
+  const script = (name: string, text: string) => asset(name, 'js', 'text/javascript; charset=utf-8', Buffer.from(text, 'utf8'));
+  const favicon = m.favicon.slice(m.favicon.indexOf(',') + 1); // a data: URI, base64
+  const named = {
+    css: asset('graphiql', 'css', 'text/css; charset=utf-8', Buffer.from(m.css, 'utf8')),
+    js: script('graphiql', m.js),
+    favicon: asset('favicon', 'ico', 'image/x-icon', Buffer.from(favicon, 'base64')),
+    workers: {
+      editorWorkerService: script('editor.worker', m.editorWorkerService),
+      json: script('json.worker', m.jsonWorker),
+      graphql: script('graphql.worker', m.graphqlWorker),
+    },
+  };
+  const all = [named.css, named.js, named.favicon, ...Object.values(named.workers)];
+  return { ...named, byPath: new Map(all.map((a) => [a.path, a])) };
 }
 
 /** The GraphiQL page: what @graphql-yoga/render-graphiql renders, with its assets by URL. */
 export async function renderGraphiQL(options: GraphiQLOptions): Promise<string> {
-  const { css, js, favicon, workers } = await graphiqlAssets();
+  const { css, js, favicon, workers } = await assets.get();
   const workerUrls = Object.fromEntries(Object.entries(workers).map(([label, asset]) => [label, asset.path]));
   return `<!doctype html>
 <html lang="en">
@@ -86,8 +83,8 @@ export function useGraphiQLAssets(): Plugin {
   return {
     onRequest({ request, url, endResponse, fetchAPI }) {
       if (!url.pathname.startsWith(ASSETS_PATH)) return;
-      return graphiqlAssets().then(async (assets) => {
-        const asset = request.method === 'GET' || request.method === 'HEAD' ? assets.byPath.get(url.pathname) : undefined;
+      return assets.get().then(async ({ byPath }) => {
+        const asset = request.method === 'GET' || request.method === 'HEAD' ? byPath.get(url.pathname) : undefined;
         if (!asset) {
           endResponse(new fetchAPI.Response(null, { status: 404, statusText: 'Not Found' }));
           return;
@@ -102,11 +99,13 @@ export function useGraphiQLAssets(): Plugin {
           endResponse(new fetchAPI.Response(null, { status: 304, headers }));
           return;
         }
-        const gzipped = /\bgzip\b/.test(request.headers.get('accept-encoding') ?? '');
-        if (gzipped) headers['content-encoding'] = 'gzip';
-        // Compressed once per asset, off the event loop (zlib's thread pool).
-        if (gzipped) asset.gzipped ??= gzipAsync(asset.body);
-        const body = gzipped && asset.gzipped ? await asset.gzipped : asset.body;
+        let body = asset.body;
+        if (/\bgzip\b/.test(request.headers.get('accept-encoding') ?? '')) {
+          headers['content-encoding'] = 'gzip';
+          // Compressed once per asset, off the event loop (zlib's thread pool).
+          asset.gzipped ??= gzipAsync(asset.body);
+          body = await asset.gzipped;
+        }
         headers['content-length'] = String(body.length);
         // A Buffer is a Uint8Array; lib.dom's BodyInit only names those over a plain ArrayBuffer.
         endResponse(new fetchAPI.Response(request.method === 'HEAD' ? null : (body as Uint8Array<ArrayBuffer>), { status: 200, headers }));
