@@ -12,7 +12,7 @@ import { claimDataDir, tightenDataDir, type ClaimedDataDir } from './data-dir.js
 import { withDeadline } from './deadline.js';
 import { newStoreSource, startEmbedded, type EmbeddedStart } from './embedded-start.js';
 import { openPgliteThread } from './pglite-thread.js';
-import { delayWasmTierUp, PGLITE_POSTGRESQL_CONF } from './pglite-thread-start.js';
+import { delayWasmTierUp, EMSCRIPTEN_ERRNO_NAMES, PGLITE_POSTGRESQL_CONF } from './pglite-thread-start.js';
 import { queryRows } from './rows.js';
 import { MIGRATIONS_FOLDER } from '../package-files.js';
 import { tables, type Tables } from './tables.js';
@@ -188,23 +188,12 @@ const OS_REFUSALS = new RegExp(
     'Too many open files|No file descriptors available|Disk quota exceeded|Quota exceeded',
   ].join('|'),
 );
-// Emscripten's numbers for those (ERRNO_CODES in PGlite's pglite.js), for PGlite run in-process.
-const EMSCRIPTEN_ERRNOS: Record<number, string> = {
-  2: 'EACCES',
-  63: 'EPERM',
-  69: 'EROFS',
-  51: 'ENOSPC',
-  19: 'EDQUOT',
-  33: 'EMFILE',
-  41: 'ENFILE',
-  48: 'ENOMEM',
-};
 
 /** An error's message; Emscripten's file-system errors are plain objects ({ name: 'ErrnoError', errno }). */
 function describeThrown(error: unknown): string {
   if (error instanceof Error) return error.message; // Node's own carry their code ("EACCES: permission denied, …")
   const { name, errno } = (error ?? {}) as { name?: unknown; errno?: unknown };
-  if (name === 'ErrnoError' && typeof errno === 'number') return `file-system error ${EMSCRIPTEN_ERRNOS[errno] ?? `errno ${errno}`}`;
+  if (name === 'ErrnoError' && typeof errno === 'number') return `file-system error ${EMSCRIPTEN_ERRNO_NAMES[errno] ?? `errno ${errno}`}`;
   try {
     return JSON.stringify(error) ?? String(error);
   } catch {

@@ -37,10 +37,8 @@ async function open(start) {
     if (tierUp) v8.setFlagsFromString(tierUp.restored);
   }
 }
-// Emscripten's file-system errors are not Errors: { name: 'ErrnoError', errno }, with its own
-// errno numbers (ERRNO_CODES in PGlite's pglite.js); the usual ones get their names.
-const ERRNO_NAMES = { 2: 'EACCES', 10: 'EBUSY', 19: 'EDQUOT', 20: 'EEXIST', 28: 'EINVAL', 29: 'EIO', 31: 'EISDIR', 33: 'EMFILE',
-  37: 'ENAMETOOLONG', 41: 'ENFILE', 44: 'ENOENT', 48: 'ENOMEM', 51: 'ENOSPC', 54: 'ENOTDIR', 55: 'ENOTEMPTY', 63: 'EPERM', 69: 'EROFS' };
+// Emscripten's file-system errors are not Errors: { name: 'ErrnoError', errno } (EMSCRIPTEN_ERRNO_NAMES).
+const ERRNO_NAMES = workerData.errnoNames;
 const asError = (error) => {
   if (error instanceof Error) return error;
   if (error && error.name === 'ErrnoError') {
@@ -77,6 +75,30 @@ parentPort.on('message', async ({ open: start, id, method, args }) => {
   }
 });
 `;
+
+/**
+ * Emscripten's own numbers for the usual file-system errors (ERRNO_CODES in PGlite's pglite.js):
+ * its ErrnoError carries only the number.
+ */
+export const EMSCRIPTEN_ERRNO_NAMES: Readonly<Record<number, string>> = {
+  2: 'EACCES',
+  10: 'EBUSY',
+  19: 'EDQUOT',
+  20: 'EEXIST',
+  28: 'EINVAL',
+  29: 'EIO',
+  31: 'EISDIR',
+  33: 'EMFILE',
+  37: 'ENAMETOOLONG',
+  41: 'ENFILE',
+  44: 'ENOENT',
+  48: 'ENOMEM',
+  51: 'ENOSPC',
+  54: 'ENOTDIR',
+  55: 'ENOTEMPTY',
+  63: 'EPERM',
+  69: 'EROFS',
+};
 
 // PostgreSQL's default 128 MB buffer cache is WASM memory that an idle embedded server keeps
 // resident; the quickstart's data fits a smaller one (bench/RESULTS.md, idle RSS).
@@ -140,7 +162,7 @@ export interface SpawnedPgliteThread extends PgliteThread {
  */
 export function spawnPgliteThread(): SpawnedPgliteThread {
   const pglitePath = createRequire(import.meta.url).resolve('@electric-sql/pglite');
-  const worker = new Worker(THREAD_SOURCE, { eval: true, workerData: { pglitePath, tierUp: tierUpTuned ? TIER_UP : null } });
+  const worker = new Worker(THREAD_SOURCE, { eval: true, workerData: { pglitePath, tierUp: tierUpTuned ? TIER_UP : null, errnoNames: EMSCRIPTEN_ERRNO_NAMES } });
   // Watched from the start: the client may attach later (npm start), and an 'error' event with
   // no listener would end the process instead of failing the start with its reason.
   let failure: Error | undefined;

@@ -36,7 +36,7 @@ export interface NewDelivery {
 }
 
 /** The Standard Webhooks message a delivery sends: its original's for a redelivery, else its own id. */
-export const messageIdOf = (row: Pick<DeliveryRow, 'id' | 'messageId'>) => row.messageId ?? row.id;
+export const messageIdOf = (row: { id: string; messageId?: string | null }) => row.messageId ?? row.id;
 
 /** Writes a PENDING delivery, due now, and prunes the user's history; call inside the deciding transaction. */
 export async function enqueueDelivery(tx: Db, input: NewDelivery): Promise<DeliveryRow> {

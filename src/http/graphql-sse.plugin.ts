@@ -6,6 +6,7 @@ import { readApiKey } from '../modules/users/api-key.js';
 import { endlessResponse } from './streaming-responses.js';
 
 const TOKEN_HEADER = 'x-graphql-event-stream-token';
+type RequestPayload = Parameters<NonNullable<Plugin['onRequest']>>[0];
 /** graphql-sse's client opens its stream right after reserving it; a reservation left unopened this long is dropped. */
 export const RESERVATION_OPEN_MS = 60_000;
 
@@ -57,13 +58,13 @@ export function useGraphQLSSESingleConnection(graphqlEndpoint: string, options: 
   });
 
   /** Runs graphql-sse's handler for `request`; resolves with its answer (or undefined if it passed). */
-  const handle = (payload: Parameters<NonNullable<Plugin['onRequest']>>[0]): Promise<Response | undefined> =>
+  const handle = (payload: RequestPayload): Promise<Response | undefined> =>
     new Promise((resolve, reject) => {
       Promise.resolve(sse.onRequest?.({ ...payload, endResponse: resolve })).then(() => resolve(undefined), reject);
     });
 
   /** Drops a reservation nobody opened: opened here and cancelled at once, graphql-sse disposes the stream. */
-  const expire = async (token: string, payload: Parameters<NonNullable<Plugin['onRequest']>>[0]) => {
+  const expire = async (token: string, payload: RequestPayload) => {
     const url = new URL(graphqlEndpoint, payload.url);
     const request = new payload.fetchAPI.Request(url.href, { headers: { accept: 'text/event-stream', [TOKEN_HEADER]: token } });
     const response = await handle({ ...payload, request, url });
@@ -73,13 +74,12 @@ export function useGraphQLSSESingleConnection(graphqlEndpoint: string, options: 
   };
 
   /** Books graphql-sse's answer: a reservation made (its expiry set) or refused, a stream opened (its end watched). */
-  const track = (payload: Parameters<NonNullable<Plugin['onRequest']>>[0], response: Response): Response => {
+  const track = (payload: RequestPayload, response: Response): Response => {
     const { request } = payload;
     const minted = mintedFor.get(request);
-    if (minted && response.status !== 201) held.release(minted);
     if (minted && response.status === 201) {
       held.reserved(minted, setClockTimer(options.clock, () => void expire(minted, payload).catch(() => {}), RESERVATION_OPEN_MS));
-    }
+    } else if (minted) held.release(minted);
     // graphql-sse opens a reserved stream for any method whose Accept is text/event-stream.
     const token = tokenOf(request);
     const stream = response.headers.get('content-type')?.startsWith('text/event-stream');

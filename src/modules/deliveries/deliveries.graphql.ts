@@ -79,7 +79,7 @@ export const WebhookDelivery = builder.objectRef<DeliveryView>('WebhookDelivery'
     messageId: t.id({
       description:
         "The webhook-id header its attempts carry (Standard Webhooks): its own id, or for a redelivery the original delivery's, so a receiver that de-duplicates by webhook-id sees the same message.",
-      resolve: (d) => messageIdOf({ id: d.id, messageId: d.messageId ?? null }),
+      resolve: messageIdOf,
     }),
     event: t.exposeString('event', { description: 'alerts.triggered, alerts.resolved or webhook.ping' }),
     status: t.field({ type: DeliveryStatusEnum, resolve: (d) => d.status as Status }),
