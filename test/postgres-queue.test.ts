@@ -8,9 +8,14 @@ import { afterEach, describe, expect, it } from 'vitest';
 // load lasted (bench/RESULTS.md, "API read"). scripts/patches/ fixes it at install; this checks the
 // installed copy, the one the app and the tests run.
 const require = createRequire(import.meta.url);
-const queueFile = path.join(path.dirname(require.resolve('postgres')), 'queue.js');
+const packageDir = path.join(path.dirname(require.resolve('postgres')), '..', '..');
 type Queue<T> = { readonly length: number; push(x: T): T; shift(): T | undefined; remove(x: T): T | null };
-const { default: Queue } = (await import(queueFile)) as { default: <T>(initial?: T[]) => Queue<T> };
+type QueueFactory = <T>(initial?: T[]) => Queue<T>;
+// The ES module copy is the one the app's bundle holds; the CommonJS copy is what require() gets.
+const copies: [string, QueueFactory][] = [
+  ['src/queue.js', ((await import(path.join(packageDir, 'src', 'queue.js'))) as { default: QueueFactory }).default],
+  ['cjs/src/queue.js', require(path.join(packageDir, 'cjs', 'src', 'queue.js')) as QueueFactory],
+];
 
 const originalIndexOf = Array.prototype.indexOf;
 afterEach(() => {
@@ -32,7 +37,7 @@ function searchedLengths(run: () => void): number[] {
   return lengths;
 }
 
-describe("postgres.js's connection queue (patched at install)", () => {
+describe.each(copies)("postgres.js's connection queue, %s (patched at install)", (_file, Queue) => {
   it('stays bounded when it never empties', () => {
     const queue = Queue<object>();
     const live = [{}, {}, {}];
@@ -59,16 +64,26 @@ describe("postgres.js's connection queue (patched at install)", () => {
     expect(queue.shift()).toBe('e');
   });
 
-  it('keeps its order across the compaction of a long run', () => {
+  it('keeps its order, and its removals, across the compactions of a long run', () => {
     const queue = Queue<number>();
-    const out: number[] = [];
-    for (let i = 0; i < 5000; i++) {
-      queue.push(i);
-      if (i % 2 === 1) out.push(queue.shift()!, queue.shift()!);
-      else if (i > 0 && i % 10 === 0) queue.push(queue.shift()!); // never empty here: i was pushed
+    const model: number[] = [];
+    let next = 0;
+    // Never empty, so the patched queue compacts (every ~1024 shifts); removals in between.
+    for (let round = 0; round < 5000; round++) {
+      for (let k = 0; k < 3; k++) {
+        queue.push(next);
+        model.push(next++);
+      }
+      expect(queue.shift()).toBe(model.shift());
+      expect(queue.shift()).toBe(model.shift());
+      if (round % 7 === 0) {
+        const victim = model[model.length >> 1]!;
+        expect(queue.remove(victim)).toBe(victim);
+        model.splice(model.indexOf(victim), 1);
+      }
+      expect(queue.length).toBe(model.length);
     }
-    while (queue.length > 0) out.push(queue.shift()!);
-    expect(out).toHaveLength(5000);
-    expect(new Set(out).size).toBe(5000);
+    while (model.length > 0) expect(queue.shift()).toBe(model.shift());
+    expect(queue.length).toBe(0);
   });
 });
