@@ -6,6 +6,7 @@ import type { Database } from './db/client.js';
 import type { Config } from './env.js';
 import { corsOptions } from './http/cors.js';
 import { useCsrfPrevention } from './http/csrf.plugin.js';
+import { useMediaTypeChecks } from './http/media-types.plugin.js';
 import { useGetParamsCheck } from './http/get-params.plugin.js';
 import { withCombinedHooks } from './http/combined-hooks.js';
 import { maskError, maskOutsideExecution, useMaskedErrorsWithRequestId } from './http/masked-errors.plugin.js';
@@ -152,6 +153,7 @@ export function createApp(deps: AppDeps): App {
       useRejectNulBytes(),
       useStatusCodes(),
       useMultipartSubscriptions(),
+      useMediaTypeChecks(),
       useStreamLimit(config.STREAMS_PER_KEY_MAX),
       useRateLimit(rateLimiter),
       useReadiness(deps.database),

@@ -69,6 +69,45 @@ describe('open subscription streams per API key are capped', () => {
     };
   }
 
+  const subscribe = (key: string, accept: string) =>
+    t.app.fetch('http://127.0.0.1/graphql', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept, 'x-api-key': key },
+      body: JSON.stringify({ query: 'subscription { webhookDeliveryUpdated { id } }' }),
+    });
+  const streamRefusal = {
+    message: 'A subscription answers as a stream: send Accept: text/event-stream (or multipart/mixed;subscriptionSpec=1.0)',
+    extensions: { code: 'BAD_REQUEST' },
+  };
+
+  // yoga answered such a request 406 with an empty body and left the subscription running: each
+  // one held a place for good, and after STREAMS_PER_KEY_MAX of them the key could stream no more.
+  it('refuses a subscription asked for without a stream type with a typed 406, and keeps no place for it', async () => {
+    const { apiKey: key } = await t.register();
+    // multipart/mixed without subscriptionSpec is Apollo's @defer protocol, not its subscriptions'.
+    for (const accept of ['application/json', 'application/json', 'multipart/mixed']) {
+      const res = await subscribe(key, accept);
+      expect(res.status).toBe(406);
+      expect(res.headers.get('accept')).toBe('text/event-stream, multipart/mixed;subscriptionSpec=1.0');
+      expect((await res.json()).errors).toEqual([streamRefusal]);
+    }
+    const streams = [await open(key), await open(key)];
+    try {
+      for (const s of streams) expect(await s.first()).not.toContain('TOO_MANY_STREAMS');
+      // A refusal that is one result, not a stream, reaches a client that takes only multipart
+      // subscriptions as one part, and any other client as the typed 406 (yoga: an empty 406).
+      const multipart = await subscribe(key, 'multipart/mixed;subscriptionSpec=1.0');
+      expect(multipart.status).toBe(200);
+      expect(multipart.headers.get('content-type')).toContain('subscriptionSpec="1.0"');
+      expect(await multipart.text()).toContain('"code":"TOO_MANY_STREAMS"');
+      const other = await subscribe(key, 'multipart/mixed');
+      expect(other.status).toBe(406);
+      expect((await other.json()).errors).toEqual([streamRefusal]);
+    } finally {
+      for (const s of streams) s.close();
+    }
+  });
+
   it(`refuses stream ${MAX_STREAMS + 1} with TOO_MANY_STREAMS, and takes a new one once another closes`, async () => {
     const streams = [await open(apiKey), await open(apiKey)];
     // Both are healthy streams: nothing but SSE's opening comment until a change.

@@ -64,6 +64,69 @@ describe('request bodies over 100 kB', () => {
   });
 });
 
+describe('media types', () => {
+  const register = (accept: string, email: string) =>
+    t.app.fetch('http://127.0.0.1/graphql', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept },
+      body: JSON.stringify({ query: `mutation { register(input: { name: "Accept", email: "${email}" }) { apiKey } }` }),
+    });
+
+  // yoga picked the answer's type after running the operation: the account was made, and the
+  // client, answered an empty 406, never saw its key.
+  it('refuses an Accept that allows none of the answer types with a typed 406, before anything runs', async () => {
+    const before = await t.database.db.select().from(users);
+    const res = await register('application/xml', 'accept-xml@example.com');
+    expect(res.status).toBe(406);
+    expect(res.headers.get('accept')).toBe('text/event-stream, multipart/mixed, application/graphql-response+json, application/json');
+    expect(res.headers.get('x-request-id')).toBeTruthy();
+    expect((await res.json()).errors).toEqual([
+      {
+        message:
+          'The Accept header allows none of the types this server answers in: application/graphql-response+json, application/json (and text/event-stream or multipart/mixed for streams)',
+        extensions: { code: 'BAD_REQUEST' },
+      },
+    ]);
+    expect(await t.database.db.select().from(users)).toEqual(before);
+    // Only UTF-8 is answered: another charset is no match either.
+    expect((await register('application/json; charset=latin1', 'accept-latin1@example.com')).status).toBe(406);
+    expect(await t.database.db.select().from(users)).toEqual(before);
+    // The same address is free for a request that can read the answer.
+    const ok = await register('application/json', 'accept-xml@example.com');
+    expect((await ok.json()).data.register.apiKey).toMatch(/^aw_/);
+  });
+
+  it.each([
+    ['Apollo Client', 'application/graphql-response+json,application/json;q=0.9'],
+    ['urql', 'application/graphql-response+json, application/graphql+json, application/json, text/event-stream, multipart/mixed'],
+    ['GraphiQL', 'application/json, multipart/mixed'],
+    ['curl', '*/*'],
+    ['graphql-sse', 'text/event-stream'],
+    // yoga reads an empty Accept as */*, as it does a missing one.
+    ['an empty Accept header', ''],
+    ['no Accept header', null],
+  ])('answers what %s asks for', async (_client, accept) => {
+    const body = JSON.stringify({ query: '{ __typename }' });
+    const res = await post({ 'content-type': 'application/json', ...(accept === null ? {} : { accept }) }, [body]);
+    expect(res.status).toBe(200);
+    expect(res.body).toContain('"__typename":"Query"');
+  });
+
+  it('answers a body it cannot read with a typed 415', async () => {
+    const cases: Record<string, string>[] = [{ 'content-type': 'application/xml', 'x-api-key': 'k' }, { 'x-api-key': 'k' }];
+    for (const headers of cases) {
+      const res = await post(headers, ['<query/>']);
+      expect(res.status).toBe(415);
+      expect(JSON.parse(res.body).errors).toEqual([
+        {
+          message: 'Send the operation as a JSON body with Content-Type: application/json, or as a GET with query parameters',
+          extensions: { code: 'BAD_REQUEST' },
+        },
+      ]);
+    }
+  });
+});
+
 describe('CSRF prevention', () => {
   const url = (query: string) => `http://127.0.0.1/graphql?query=${encodeURIComponent(query)}`;
 
@@ -79,6 +142,12 @@ describe('CSRF prevention', () => {
   ])('refuses a %s POST, which a browser sends cross-site without a preflight', async (_name, contentType) => {
     const res = await post({ 'content-type': contentType }, [JSON.stringify({ query: '{ __typename }' })]);
     expect(res.status).toBe(403);
+    expect(JSON.parse(res.body).errors).toEqual([
+      {
+        message: 'Refused as a possible cross-site request: send the operation as JSON, with Content-Type: application/json',
+        extensions: { code: 'BAD_REQUEST' },
+      },
+    ]);
   });
 
   // No cookies here: a GET without a key runs as nobody and cannot mutate, so it gets the same

@@ -12,12 +12,19 @@ const HEARTBEAT_MS = 5000;
  */
 export function useMultipartSubscriptions(): Plugin {
   return {
-    onResultProcess({ request, result, setResultProcessor }) {
+    onResultProcess({ request, result, resultProcessor, setResultProcessor }) {
       const accept = request.headers.get('accept') ?? '';
-      if (!isAsyncIterable(result) || !/multipart\/mixed[^,]*subscriptionSpec/i.test(accept)) return;
-      setResultProcessor((input, fetchAPI) => multipartResponse(input as AsyncIterable<ExecutionResult>, fetchAPI), 'multipart/mixed');
+      if (!/multipart\/mixed[^,]*subscriptionSpec/i.test(accept)) return;
+      // A refused subscription (TOO_MANY_STREAMS, UNAUTHENTICATED) is one result, not a stream:
+      // sent as one part when the client takes nothing else (yoga had no answer for it: an empty 406).
+      if (!isAsyncIterable(result) && resultProcessor) return;
+      setResultProcessor((input, fetchAPI) => multipartResponse(isAsyncIterable(input) ? input : once(input as ExecutionResult), fetchAPI), 'multipart/mixed');
     },
   };
+}
+
+async function* once(result: ExecutionResult): AsyncGenerator<ExecutionResult> {
+  yield result;
 }
 
 function multipartResponse(events: AsyncIterable<ExecutionResult>, fetchAPI: { Response: typeof Response; ReadableStream: typeof ReadableStream; TextEncoder: typeof TextEncoder }): Response {
