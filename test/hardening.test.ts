@@ -150,6 +150,16 @@ describe('request id', () => {
     expect(b.headers.get('x-request-id')).not.toBe(a.headers.get('x-request-id'));
   });
 
+  // yoga answers these itself, before any plugin of ours sees the request.
+  it('answers /health and the GraphiQL page with one too', async () => {
+    const health = await t.app.fetch('http://127.0.0.1/health', { headers: { 'x-request-id': 'probe-1' } });
+    expect(health.status).toBe(200);
+    expect(health.headers.get('x-request-id')).toBe('probe-1');
+    const page = await t.app.fetch('http://127.0.0.1/graphql', { headers: { accept: 'text/html' } });
+    expect(page.status).toBe(200);
+    expect(page.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
+  });
+
   it("keeps a proxy's short, plain X-Request-Id and replaces any other", async () => {
     const kept = await t.gql('{ __typename }', { headers: { 'x-request-id': 'edge-7f3a.9:1' } });
     expect(kept.headers.get('x-request-id')).toBe('edge-7f3a.9:1');

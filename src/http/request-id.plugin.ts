@@ -23,8 +23,10 @@ export function useRequestId(): Plugin<object, RequestIdServerContext> {
     onRequest({ request, serverContext }) {
       serverContext.requestId = requestIdOf(request);
     },
-    onResponse({ response, serverContext }) {
-      if (serverContext.requestId) response.headers.set('X-Request-Id', serverContext.requestId);
+    onResponse({ request, response, serverContext }) {
+      // yoga's own answers in onRequest (/health, the GraphiQL page) come before this plugin's.
+      serverContext.requestId ??= requestIdOf(request);
+      response.headers.set('X-Request-Id', serverContext.requestId);
     },
   };
 }
