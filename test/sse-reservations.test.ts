@@ -86,6 +86,13 @@ describe('single-connection stream reservations', () => {
     // Without a key, a token brought along reserves nothing either.
     const anonymous = await t.app.fetch(URL, { method: 'PUT', headers: { 'x-graphql-event-stream-token': brought } });
     expect(anonymous.status).toBe(401);
+    // The same answer for the other requests of the mode (a DELETE stops an operation): no key, no stream.
+    const stop = await t.app.fetch(URL, { method: 'DELETE' });
+    expect(stop.status).toBe(401);
+    expect((await stop.json()).errors[0]).toEqual({
+      message: 'A valid API key is required for a single-connection stream (graphql-sse)',
+      extensions: { code: 'UNAUTHENTICATED' },
+    });
     const late = await open(brought);
     expect(late.headers.get('content-type')).not.toContain('text/event-stream');
     await late.body?.cancel();

@@ -187,7 +187,7 @@ const json = (status: number, statusText: string, errors: unknown[]) =>
   [JSON.stringify({ errors }), { status, statusText, headers: { 'content-type': 'application/json; charset=utf-8' } }] as const;
 
 const UNAUTHENTICATED = json(401, 'Unauthorized', [
-  { message: 'A valid API key is required to reserve a stream', extensions: { code: 'UNAUTHENTICATED' } },
+  { message: 'A valid API key is required for a single-connection stream (graphql-sse)', extensions: { code: 'UNAUTHENTICATED' } },
 ]);
 
 const tooManyStreams = (max: number) =>
