@@ -7,6 +7,7 @@ import type { Config } from './env.js';
 import { corsOptions } from './http/cors.js';
 import { useCsrfPrevention } from './http/csrf.plugin.js';
 import { useMediaTypeChecks } from './http/media-types.plugin.js';
+import { useEndStreamsOfRemovedKeys } from './http/revoked-key-streams.plugin.js';
 import { useGetParamsCheck } from './http/get-params.plugin.js';
 import { withCombinedHooks } from './http/combined-hooks.js';
 import { maskError, maskOutsideExecution, useMaskedErrorsWithRequestId } from './http/masked-errors.plugin.js';
@@ -155,6 +156,7 @@ export function createApp(deps: AppDeps): App {
       useMultipartSubscriptions(),
       useMediaTypeChecks(),
       useStreamLimit(config.STREAMS_PER_KEY_MAX),
+      useEndStreamsOfRemovedKeys(services.apiKeys),
       useRateLimit(rateLimiter),
       useReadiness(deps.database),
       useMetrics(metrics, { token: config.METRICS_TOKEN, serve: !config.METRICS_PORT }),

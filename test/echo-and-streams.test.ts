@@ -46,7 +46,7 @@ describe('arguments are not echoed beyond a short prefix', () => {
   });
 });
 
-describe('open subscription streams per API key are capped', () => {
+describe('open subscription streams per account are capped', () => {
   async function open(key: string) {
     const controller = new AbortController();
     const response = await t.app.fetch('http://127.0.0.1/graphql', {

@@ -32,7 +32,7 @@ async function appWith(options: TestAppOptions): Promise<TestApp> {
   return app;
 }
 
-describe('the default budget (RATE_LIMIT_MAX per RATE_LIMIT_WINDOW, per API key and root field)', () => {
+describe('the default budget (RATE_LIMIT_MAX per RATE_LIMIT_WINDOW, per account and root field)', () => {
   it('answers RATE_LIMITED with retryAfter, HTTP 429 and Retry-After once the budget is spent', async () => {
     const t = await appWith({ env: { RATE_LIMIT_MAX: '3', RATE_LIMIT_WINDOW: '1m' } });
     const { apiKey } = await t.register();

@@ -193,7 +193,7 @@ const UNAUTHENTICATED = json(401, 'Unauthorized', [
 const tooManyStreams = (max: number) =>
   json(429, 'Too Many Requests', [
     {
-      message: `At most ${max} single-connection streams may be reserved or open per API key; close one first`,
+      message: `At most ${max} single-connection streams may be reserved or open per account (all its API keys together); close one first`,
       extensions: { code: 'TOO_MANY_STREAMS', limit: max },
     },
   ]);

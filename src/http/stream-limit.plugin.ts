@@ -4,7 +4,7 @@ import { codedError } from '../errors.js';
 type StreamContext = { viewer?: { id: string } | null; clientAddress?: string };
 
 /**
- * At most `max` open subscription streams per API key (per client address without one), in
+ * At most `max` open subscription streams per account, all its API keys together (per client address without one), in
  * this process. A stream holds its place from subscribe until it ends or the client goes away.
  */
 export function useStreamLimit(max: number): Plugin {
@@ -21,7 +21,7 @@ export function useStreamLimit(max: number): Plugin {
       const count = open.get(key) ?? 0;
       if (count >= max) {
         setResultAndStopExecution({
-          errors: [codedError('TOO_MANY_STREAMS', `At most ${max} subscription streams may be open per API key; close one first`, { limit: max })],
+          errors: [codedError('TOO_MANY_STREAMS', `At most ${max} subscription streams may be open per account (all its API keys together); close one first`, { limit: max })],
         });
         return;
       }

@@ -136,7 +136,7 @@ function loadRedisStore(options: RedisStoreOptions): RateLimitStore {
 // The library only filters it, never writes to it.
 const NO_EARLIER_CALLS: number[] = [];
 
-/** Per API key (its user), or per client address for public fields and callers without a valid key. */
+/** Per account (the key's user: all its keys share one budget), or per client address for public fields and callers without a valid key. */
 function callerIdentity(fieldName: string, ctx: CallerContext): string {
   if (ctx.isAdmin && !PUBLIC_FIELDS.has(fieldName)) return 'admin';
   if (ctx.viewer && !PUBLIC_FIELDS.has(fieldName)) return `user:${ctx.viewer.id}`;

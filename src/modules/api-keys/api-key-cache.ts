@@ -21,6 +21,11 @@ export interface ApiKeyCache {
   get(keyHash: string): Promise<KeyHolder | undefined>;
   /** Drops an entry at once (this process revoked it; the NOTIFY reaches the others). */
   forget(keyHash: string): void;
+  /**
+   * Tells `listener` of every removed key (revoked, or its user removed) this process hears of:
+   * its hash, or null when removals may have gone unheard (the NOTIFY connection was re-established).
+   */
+  onRemoved(listener: (keyHash: string | null) => void): () => void;
   close(): Promise<void>;
 }
 
@@ -40,17 +45,33 @@ export function createApiKeyCache(options: ApiKeyCacheOptions): ApiKeyCache {
   // Set by the first successful subscribe; entries are cached only from then on.
   let subscribed = false;
 
+  const removalListeners = new Set<(keyHash: string | null) => void>();
+  const tell = (keyHash: string | null) => {
+    for (const listener of removalListeners) {
+      try {
+        listener(keyHash);
+      } catch (error) {
+        options.logger.error('a listener for removed API keys failed', { error });
+      }
+    }
+  };
+
   const forget = (keyHash: string) => {
     generation++;
     entries.delete(keyHash);
+    tell(keyHash);
   };
 
   function listen() {
-    const onPayload = (keyHash: string) => (keyHash ? forget(keyHash) : entries.clear());
-    const onListen = () => {
-      subscribed = true;
+    const onPayload = (keyHash: string) => (keyHash ? forget(keyHash) : clear());
+    const clear = () => {
       generation++;
       entries.clear();
+      tell(null);
+    };
+    const onListen = () => {
+      subscribed = true;
+      clear();
     };
     listening ??= options.listen(API_KEY_REMOVED_CHANNEL, onPayload, onListen).catch((error: unknown) => {
       options.logger.warn('API key cache disabled until the next request: could not listen for revocations', { error });
@@ -77,7 +98,15 @@ export function createApiKeyCache(options: ApiKeyCacheOptions): ApiKeyCache {
       return holder;
     },
     forget,
+    onRemoved(listener) {
+      removalListeners.add(listener);
+      // Removals are heard only while the channel is listened to: a process that has served no
+      // request yet (a stream is its first) starts listening now.
+      void listen();
+      return () => removalListeners.delete(listener);
+    },
     async close() {
+      removalListeners.clear();
       entries.clear();
       const unlisten = await listening;
       listening = null;

@@ -77,6 +77,12 @@ export function apiKeysService(deps: ApiKeysDeps) {
       return { id, message: 'API key revoked' };
     },
 
+    /** Told of every removed key's hash, or null when removals may have gone unheard (ApiKeyCache.onRemoved). */
+    onKeyRemoved: (listener: (keyHash: string | null) => void): (() => void) => cache.onRemoved(listener),
+
+    /** Whether the key with this hash still lets its holder in. */
+    isCurrent: async (keyHash: string): Promise<boolean> => (await cache.get(keyHash)) !== undefined,
+
     /** The user presenting this key, or undefined; served from the per-process cache. */
     async authenticate(apiKey: string): Promise<User | undefined> {
       const holder = await cache.get(hashApiKey(apiKey));
