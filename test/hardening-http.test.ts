@@ -112,6 +112,22 @@ describe('media types', () => {
     expect(res.body).toContain('"__typename":"Query"');
   });
 
+  // The newcomer's first mistake: curl -d without -H 'content-type: application/json'.
+  it('says so when a JSON body comes as a form', async () => {
+    const { apiKey } = await t.register();
+    const res = await post({ 'content-type': 'application/x-www-form-urlencoded', 'x-api-key': apiKey }, ['{"query":"{ viewer { id } }"}']);
+    expect(res.status).toBe(415);
+    expect(JSON.parse(res.body).errors).toEqual([
+      {
+        message: 'The body is JSON but its Content-Type says it is a form (as curl -d sends it): add the header Content-Type: application/json',
+        extensions: { code: 'BAD_REQUEST' },
+      },
+    ]);
+    // A real form still works, as before.
+    const form = await post({ 'content-type': 'application/x-www-form-urlencoded', 'x-api-key': apiKey }, [`query=${encodeURIComponent('{ __typename }')}`]);
+    expect(form).toEqual({ status: 200, body: '{"data":{"__typename":"Query"}}' });
+  });
+
   it('answers a body it cannot read with a typed 415', async () => {
     const cases: Record<string, string>[] = [{ 'content-type': 'application/xml', 'x-api-key': 'k' }, { 'x-api-key': 'k' }];
     for (const headers of cases) {
