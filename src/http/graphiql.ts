@@ -143,7 +143,7 @@ export function graphiqlOptions(): GraphiQLOptions {
 const KEY_HEADER = JSON.stringify({ 'X-API-Key': 'aw_… (the apiKey that Register answered)' }, null, 2);
 
 const REGISTER = `# Welcome to Alertwire. Run this once (change the email to yours): the answer holds your
-# API key, shown only once. Put it in the Headers tab below of the other tabs:
+# API key, shown only once. Put it in the Headers tab (below, next to Variables) of the other tabs:
 #   { "X-API-Key": "aw_..." }
 mutation Register($input: RegisterInput!) {
   register(input: $input) {
