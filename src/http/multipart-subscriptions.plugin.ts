@@ -1,5 +1,6 @@
 import { isAsyncIterable, type Plugin } from 'graphql-yoga';
 import type { ExecutionResult } from 'graphql';
+import { withoutHttpExtension } from './status-codes.plugin.js';
 
 const BOUNDARY = 'graphql';
 const HEARTBEAT_MS = 5000;
@@ -65,11 +66,4 @@ function multipartResponse(events: AsyncIterable<ExecutionResult>, fetchAPI: { R
       'cache-control': 'no-cache',
     },
   });
-}
-
-/** yoga keeps the HTTP status it wants for a result in `extensions.http`; it is not for clients. */
-function withoutHttpExtension(result: ExecutionResult): ExecutionResult {
-  if (!result.extensions || !('http' in result.extensions)) return result;
-  const { http: _http, ...extensions } = result.extensions;
-  return { ...result, extensions: Object.keys(extensions).length ? extensions : undefined };
 }

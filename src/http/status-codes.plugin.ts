@@ -45,3 +45,14 @@ export function useStatusCodes(): Plugin {
 function isAsyncIterable(value: unknown): value is AsyncIterable<unknown> {
   return typeof value === 'object' && value !== null && Symbol.asyncIterator in value;
 }
+
+/**
+ * The result without `extensions.http` (the status and headers set here for yoga's HTTP answer):
+ * not for clients, and transports other than yoga's own (multipart subscriptions, graphql-ws)
+ * would send it as it is.
+ */
+export function withoutHttpExtension(result: ExecutionResult): ExecutionResult {
+  if (!result.extensions || !('http' in result.extensions)) return result;
+  const { http: _http, ...extensions } = result.extensions;
+  return { ...result, extensions: Object.keys(extensions).length ? extensions : undefined };
+}

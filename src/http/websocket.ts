@@ -1,11 +1,12 @@
 import type { Server } from 'node:http';
 import { GraphQLError, getOperationAST, type ExecutionArgs } from 'graphql';
-import type { OperationResult } from 'graphql-ws';
+import type { FormattedExecutionResult, OperationResult } from 'graphql-ws';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
 import { z } from 'zod';
 import type { App } from '../app.js';
 import { MAX_BODY_BYTES } from './request-body.plugin.js';
+import { withoutHttpExtension } from './status-codes.plugin.js';
 
 /** What a client may put in `connectionParams`: the same headers it would send over HTTP. */
 const ConnectionParams = z
@@ -57,6 +58,11 @@ export function attachWebSocket(server: Server, app: App, path = app.graphqlEndp
   const disposable = useServer(
     {
       execute: (args) => (args as EnvelopedArgs).rootValue.execute(args),
+      // A 401's status for yoga's HTTP answer rode along to WebSocket clients in `extensions.http`.
+      onNext: (_ctx, _id, _payload, _args, result) => {
+        const clean = withoutHttpExtension(result);
+        return clean === result ? undefined : (clean as FormattedExecutionResult);
+      },
       subscribe: (args) => (args as EnvelopedArgs).rootValue.subscribe(args),
       async onConnect(ctx) {
         const request = synthetic(ctx);
