@@ -70,6 +70,47 @@ describe('redeliverFailedDeliveries', () => {
     expect(receiver.requests.length).toBe(sentBefore + 3);
   });
 
+  // A message is what a receiver gets (webhook-id); its redeliveries are the same message.
+  it('sends each failed message once: not one delivered since by a redelivery, nor one on its way', async () => {
+    const { apiKey } = await t.register();
+    await t.gql(SET, { apiKey, variables: { input: { url: receiver.url } } });
+    clock.advance(60_000);
+    const since = clock.now().toISOString();
+    status = 500;
+    await ping(apiKey, 'FAILED');
+    await ping(apiKey, 'FAILED');
+    const [second, first] = (await t.gql(HISTORY, { apiKey })).body.data!.webhookDeliveries.deliveries as { id: string }[];
+    const redeliver = async (id: string, expected: string) => {
+      const again = await t.gql(`mutation($id: ID!) { redeliverWebhookDelivery(id: $id) { ... on RedeliverWebhookDeliverySuccess { delivery { id } } } }`, {
+        apiKey,
+        variables: { id },
+      });
+      const redelivered = again.body.data!.redeliverWebhookDelivery.delivery.id as string;
+      await eventually(async () => {
+        const deliveries = (await t.gql(HISTORY, { apiKey })).body.data!.webhookDeliveries.deliveries;
+        expect(deliveries.find((d: { id: string }) => d.id === redelivered).status).toBe(expected);
+      });
+    };
+    await redeliver(second!.id, 'FAILED'); // the second message has failed twice now
+    status = 200;
+    await redeliver(first!.id, 'DELIVERED'); // the first one reached the receiver since
+
+    const sentBefore = receiver.requests.length;
+    const res = (await t.gql(RECOVER, { apiKey, variables: { since } })).body.data!.redeliverFailedDeliveries;
+    expect(res.count).toBe(1);
+    expect(res.deliveries.map((d: { messageId: string }) => d.messageId)).toEqual([second!.id]);
+    // Again at once: that message is on its way (or delivered by now), so nothing more is sent.
+    const again = (await t.gql(RECOVER, { apiKey, variables: { since } })).body.data!.redeliverFailedDeliveries;
+    expect(again.count).toBe(0);
+    await receiver.waitFor(sentBefore + 1);
+    await eventually(async () => {
+      const deliveries = (await t.gql(HISTORY, { apiKey })).body.data!.webhookDeliveries.deliveries;
+      expect(deliveries.find((d: { id: string }) => d.id === res.deliveries[0].id).status).toBe('DELIVERED');
+    });
+    expect((await t.gql(RECOVER, { apiKey, variables: { since } })).body.data!.redeliverFailedDeliveries.count).toBe(0);
+    expect(receiver.requests.length).toBe(sentBefore + 1);
+  });
+
   it('while the webhook is disabled: an empty success, nothing sent, the history unchanged', async () => {
     const { apiKey } = await t.register();
     await t.gql(SET, { apiKey, variables: { input: { url: receiver.url } } });

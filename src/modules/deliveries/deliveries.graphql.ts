@@ -172,7 +172,7 @@ builder.mutationField('redeliverFailedDeliveries', (t) =>
   t.withAuth({ viewer: true }).field({
     type: RedeliverFailedDeliveriesSuccess,
     description:
-      'Sends every FAILED delivery since a time again, as new deliveries (SKIPPED ones too: those missed while the webhook was disabled); oldest first, at most maxRecords. While the webhook is disabled nothing is sent or changed and the result is empty: enableWebhook first.',
+      'Sends every message that FAILED since a time again, once each, as new deliveries (SKIPPED ones too: those missed while the webhook was disabled); oldest first, at most maxRecords. A message delivered since (by a redelivery) or on its way (PENDING) is left alone, so calling it again sends nothing twice. While the webhook is disabled nothing is sent or changed and the result is empty: enableWebhook first.',
     args: { since: t.arg({ type: 'DateTime', required: true }) },
     errors: { types: [WebhookNotFound], directResult: true, union: { name: 'RedeliverFailedDeliveriesResult' } },
     resolve: (_root, { since }, ctx) => ctx.services.deliveries.redeliverFailed(ctx.viewer.id, since),

@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, gte, inArray, lte } from 'drizzle-orm';
+import { and, asc, desc, eq, gte, inArray, lte, sql } from 'drizzle-orm';
 import type { Db } from '../../db/client.js';
 import { deliveryAttempts, webhookDeliveries, webhooks } from '../../db/tables.js';
 import { toChange, type DeliveryChange, type DeliveryRow } from '../../delivery/delivery-events.js';
@@ -77,19 +77,27 @@ export function deliveriesRepository(db: Db) {
     },
 
     /** The user's deliveries with one of `statuses` created since `since`, oldest first, at most `limit`. */
-    async listSince(userId: string, statuses: DeliveryStatus[], since: Date, limit: number): Promise<DeliveryRow[]> {
-      return db
-        .select()
+    /**
+     * The messages (a delivery and its redeliveries share one: messageIdOf) with a delivery in one
+     * of `statuses` since `since` and none DELIVERED or PENDING (received, or on its way): the
+     * earliest such delivery of each, oldest first.
+     */
+    async unsettledMessagesSince(userId: string, statuses: DeliveryStatus[], since: Date, limit: number): Promise<DeliveryRow[]> {
+      const message = sql`coalesce(${webhookDeliveries.messageId}, ${webhookDeliveries.id})`;
+      const rows = await db
+        .selectDistinctOn([message])
         .from(webhookDeliveries)
         .where(
           and(
             eq(webhookDeliveries.userId, userId),
             inArray(webhookDeliveries.status, statuses),
             gte(webhookDeliveries.createdAt, since),
+            sql`not exists (select 1 from webhook_deliveries settled where settled.user_id = ${userId}
+              and coalesce(settled.message_id, settled.id) = ${message} and settled.status in ('DELIVERED', 'PENDING'))`,
           ),
         )
-        .orderBy(asc(webhookDeliveries.seq))
-        .limit(limit);
+        .orderBy(message, asc(webhookDeliveries.seq));
+      return rows.sort((a, b) => a.seq - b.seq).slice(0, limit);
     },
 
     /** lockWebhook for many users, locked in user id order so two callers never deadlock. */

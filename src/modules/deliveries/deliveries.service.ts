@@ -106,9 +106,11 @@ export function deliveriesService(deps: DeliveriesDeps) {
     },
 
     /**
-     * Every FAILED delivery created since `since` (and every SKIPPED one, missed while the webhook
-     * was disabled) again, as new deliveries, oldest first. The history keeps at most
-     * WEBHOOK_MAX_DELIVERIES, which bounds how many there can be. Nothing while the webhook is disabled.
+     * Every message that FAILED since `since` (or was SKIPPED, missed while the webhook was
+     * disabled) again, once, as a new delivery, oldest first. A message that was delivered since
+     * (a redelivery of it) or is on its way (PENDING) is left alone, so calling this twice sends
+     * nothing twice. The history keeps at most WEBHOOK_MAX_DELIVERIES, which bounds how many there
+     * can be. Nothing while the webhook is disabled.
      */
     async redeliverFailed(userId: string, since: Date): Promise<{ deliveries: DeliveryView[]; count: number }> {
       return deps.db.transaction(async (tx) => {
@@ -116,7 +118,7 @@ export function deliveriesService(deps: DeliveriesDeps) {
         if (!webhook) throw new WebhookNotFound();
         // Redelivered while disabled, each would only be recorded as SKIPPED again (and push the originals out of the history).
         if (!webhook.isActive) return { deliveries: [], count: 0 };
-        const originals = await deliveriesRepository(tx).listSince(userId, [FAILED, SKIPPED], since, config.WEBHOOK_MAX_DELIVERIES);
+        const originals = await deliveriesRepository(tx).unsettledMessagesSince(userId, [FAILED, SKIPPED], since, config.WEBHOOK_MAX_DELIVERIES);
         const deliveries: DeliveryView[] = [];
         for (const original of originals) {
           const payload = { event: original.event, body: original.body, summary: original.payloadSummary };
