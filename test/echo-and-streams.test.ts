@@ -57,6 +57,7 @@ describe('open subscription streams per account are capped', () => {
     });
     const reader = response.body!.getReader();
     return {
+      status: response.status,
       /** The first chunk's text: SSE's opening comment on a healthy stream, the error on a refused one. */
       async first(): Promise<string> {
         const { value } = await reader.read();
@@ -97,7 +98,7 @@ describe('open subscription streams per account are capped', () => {
       // A refusal that is one result, not a stream, reaches a client that takes only multipart
       // subscriptions as one part, and any other client as the typed 406 (yoga: an empty 406).
       const multipart = await subscribe(key, 'multipart/mixed;subscriptionSpec=1.0');
-      expect(multipart.status).toBe(200);
+      expect(multipart.status).toBe(200); // a multipart answer's status is sent before its parts
       expect(multipart.headers.get('content-type')).toContain('subscriptionSpec="1.0"');
       expect(await multipart.text()).toContain('"code":"TOO_MANY_STREAMS"');
       const other = await subscribe(key, 'multipart/mixed');
@@ -115,6 +116,7 @@ describe('open subscription streams per account are capped', () => {
     const third = await open(apiKey);
     try {
       const refusal = await third.first();
+      expect(third.status).toBe(429);
       expect(refusal).toContain('"code":"TOO_MANY_STREAMS"');
       expect(refusal).toContain(`At most ${MAX_STREAMS} subscription streams`);
       // Another key is not affected.

@@ -22,6 +22,8 @@ export function useStreamLimit(max: number): Plugin {
       if (count >= max) {
         setResultAndStopExecution({
           errors: [codedError('TOO_MANY_STREAMS', `At most ${max} subscription streams may be open per account (all its API keys together); close one first`, { limit: max })],
+          // As graphql-sse's own refusal: over SSE and multipart the answer is 429, not 200.
+          extensions: { http: { status: 429 } },
         });
         return;
       }
