@@ -47,9 +47,7 @@ export function useMediaTypeChecks(): Plugin {
     onRequestParse({ request, endResponse, fetchAPI }) {
       const asked = askedTypes(request.headers.get('accept'));
       if (!asked.some((type) => ANSWER_TYPES.some((offered) => matches(type, offered)))) {
-        const response = refusal(fetchAPI.Response, 406, ACCEPT_REFUSED);
-        response.headers.set('accept', ANSWER_TYPES.join(', '));
-        return endResponse(response);
+        return endResponse(refusal(fetchAPI.Response, 406, ACCEPT_REFUSED, { accept: ANSWER_TYPES.join(', ') }));
       }
       // `curl -d '{"query": …}'` without a Content-Type sends the JSON as a form: yoga found no
       // `query` field in it and answered "Must provide query string.", which says nothing of why.
@@ -67,18 +65,13 @@ export function useMediaTypeChecks(): Plugin {
       if (resultProcessor) return;
       setResultProcessor((result, fetchAPI) => {
         if (isAsyncIterable(result)) void Promise.resolve(result[Symbol.asyncIterator]().return?.()).catch(() => {});
-        const response = refusal(fetchAPI.Response, 406, STREAM_REFUSED);
-        response.headers.set('accept', STREAM_TYPES);
-        return response;
+        return refusal(fetchAPI.Response, 406, STREAM_REFUSED, { accept: STREAM_TYPES });
       }, 'application/json');
     },
     onResponse({ response, setResponse, fetchAPI }) {
       if (response.status !== 415 || response.body !== null) return;
-      const typed = refusal(fetchAPI.Response, 415, CONTENT_TYPE_REFUSED);
-      response.headers.forEach((value, name) => {
-        if (name !== 'content-type' && name !== 'content-length') typed.headers.set(name, value);
-      });
-      setResponse(typed);
+      // Its headers (CORS, X-Request-Id) are kept; refusal sets its own content type.
+      setResponse(refusal(fetchAPI.Response, 415, CONTENT_TYPE_REFUSED, response.headers));
     },
   };
 }

@@ -4,11 +4,12 @@ import type { Plugin } from 'graphql-yoga';
 export const MAX_BODY_BYTES = 100 * 1024;
 
 /** A transport-level refusal, shaped like yoga's own (code BAD_REQUEST). */
-export function refusal(Response: typeof globalThis.Response, status: number, message: string): Response {
-  return new Response(JSON.stringify({ errors: [{ message, extensions: { code: 'BAD_REQUEST' } }] }), {
-    status,
-    headers: { 'content-type': 'application/json; charset=utf-8' },
-  });
+export function refusal(Response: typeof globalThis.Response, status: number, message: string, headers: HeadersInit = {}): Response {
+  const response = new Response(JSON.stringify({ errors: [{ message, extensions: { code: 'BAD_REQUEST' } }] }), { status, headers });
+  // Headers carried over from another answer (see useMediaTypeChecks) must not describe its body.
+  response.headers.delete('content-length');
+  response.headers.set('content-type', 'application/json; charset=utf-8');
+  return response;
 }
 
 /**

@@ -82,11 +82,15 @@ function endingWith(source: AsyncIterable<ExecutionResult>, watch: (stop: () => 
     wake?.();
   });
   let finished = false;
-  const finish = async () => {
-    if (finished) return;
+  /** Lets go of the watch, once; true the first time. */
+  const release = () => {
+    if (finished) return false;
     finished = true;
     unwatch();
-    await Promise.resolve(iterator.return?.()).catch(() => {});
+    return true;
+  };
+  const finish = async () => {
+    if (release()) await Promise.resolve(iterator.return?.()).catch(() => {});
   };
   const stream: AsyncIterableIterator<ExecutionResult> = {
     async next() {
@@ -98,17 +102,13 @@ function endingWith(source: AsyncIterable<ExecutionResult>, watch: (stop: () => 
           step = await Promise.race([iterator.next(), woken]);
         } catch (error) {
           // graphql-ws's for-await does not call return() after a throw: let go of the watch here.
-          finished = true;
-          unwatch();
+          release();
           throw error;
         } finally {
           wake = null;
         }
         if (step !== 'stopped') {
-          if (step.done) {
-            finished = true;
-            unwatch();
-          }
+          if (step.done) release();
           return step;
         }
       }

@@ -61,17 +61,18 @@ export function createApiKeyCache(options: ApiKeyCacheOptions): ApiKeyCache {
     entries.delete(keyHash);
     tell(keyHash);
   };
+  // Removals may have gone unheard: every entry goes.
+  const forgetAll = () => {
+    generation++;
+    entries.clear();
+    tell(null);
+  };
 
   function listen() {
-    const onPayload = (keyHash: string) => (keyHash ? forget(keyHash) : clear());
-    const clear = () => {
-      generation++;
-      entries.clear();
-      tell(null);
-    };
+    const onPayload = (keyHash: string) => (keyHash ? forget(keyHash) : forgetAll());
     const onListen = () => {
       subscribed = true;
-      clear();
+      forgetAll();
     };
     listening ??= options.listen(API_KEY_REMOVED_CHANNEL, onPayload, onListen).catch((error: unknown) => {
       options.logger.warn('API key cache disabled until the next request: could not listen for revocations', { error });

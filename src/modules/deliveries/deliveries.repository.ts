@@ -8,7 +8,7 @@ export type AttemptRow = typeof deliveryAttempts.$inferSelect;
 /** A delivery as clients see it: no body, no lease, with its attempt log. */
 export type DeliveryView = DeliveryChange & { attemptLog: AttemptRow[] };
 
-import type { DeliveryStatus } from '../../delivery/delivery-status.js';
+import { DELIVERED, PENDING, type DeliveryStatus } from '../../delivery/delivery-status.js';
 export { DELIVERY_STATUSES, type DeliveryStatus } from '../../delivery/delivery-status.js';
 
 export function deliveriesRepository(db: Db) {
@@ -76,7 +76,6 @@ export function deliveriesRepository(db: Db) {
       return row;
     },
 
-    /** The user's deliveries with one of `statuses` created since `since`, oldest first, at most `limit`. */
     /**
      * The messages (a delivery and its redeliveries share one: messageIdOf) with a delivery in one
      * of `statuses` since `since` and none DELIVERED or PENDING (received, or on its way): the
@@ -93,7 +92,7 @@ export function deliveriesRepository(db: Db) {
             inArray(webhookDeliveries.status, statuses),
             gte(webhookDeliveries.createdAt, since),
             sql`not exists (select 1 from webhook_deliveries settled where settled.user_id = ${userId}
-              and coalesce(settled.message_id, settled.id) = ${message} and settled.status in ('DELIVERED', 'PENDING'))`,
+              and coalesce(settled.message_id, settled.id) = ${message} and settled.status in (${DELIVERED}, ${PENDING}))`,
           ),
         )
         .orderBy(message, asc(webhookDeliveries.seq));
